@@ -1,0 +1,20 @@
+from pricing.models.catalog import Model, ModelAlias, Offer, Provider, Source
+from pricing.models.history import ChangeEvent, PendingPrice, PerfRollup, PerfSample, PricePeriod
+from pricing.models.runs import CollectionRun, QuoteRejection, RawPayload, RunPayload
+
+__all__ = [
+    "ChangeEvent",
+    "CollectionRun",
+    "Model",
+    "ModelAlias",
+    "Offer",
+    "PendingPrice",
+    "PerfRollup",
+    "PerfSample",
+    "PricePeriod",
+    "Provider",
+    "QuoteRejection",
+    "RawPayload",
+    "RunPayload",
+    "Source",
+]

@@ -1,0 +1,111 @@
+"""Load the bundled snapshot (pricing/snapshot/snapshot.json): real, dated prices with sources.
+
+Each (source, date) group of observations is ingested as one run of that source, in date order,
+through the same ingestion as live data, so the snapshot's changes are real price periods and
+events (marked as history: they do not alert). Loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from pricing.ingest import ingest
+from pricing.models import CollectionRun, Model, ModelAlias, Provider, Source
+from providers.base import ParseResult, PerfSample, PriceKind, Quote
+
+SNAPSHOT = Path(__file__).resolve().parent / "snapshot" / "snapshot.json"
+
+
+def _dec(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def load(path: Path = SNAPSHOT) -> dict[str, int]:
+    data = json.loads(Path(path).read_text())
+    with transaction.atomic():
+        for item in data.get("sources", []):
+            Source.objects.update_or_create(
+                slug=item["slug"],
+                defaults={"name": item.get("name", item["slug"]), "kind": item.get("kind", "curated"),
+                          "url": item.get("url", ""),
+                          "weight": Source.default_weight(item.get("kind", "curated"))},
+            )
+        for item in data.get("providers", []):
+            Provider.objects.update_or_create(
+                slug=item["slug"],
+                defaults={"name": item.get("name", item["slug"]), "website": item.get("website", ""),
+                          "kind": item.get("kind", "host")},
+            )
+        providers = {p.slug: p for p in Provider.objects.all()}
+        for item in data.get("models", []):
+            author = item.get("author") or item["slug"].split("/")[0]
+            model, _ = Model.objects.update_or_create(
+                slug=item["slug"],
+                defaults={
+                    "name": item.get("name", item["slug"]),
+                    "author": author,
+                    "open_weights": item.get("open_weights"),
+                    "params_total_b": _dec(item.get("params_total_b")),
+                    "params_active_b": _dec(item.get("params_active_b")),
+                    "licence": item.get("licence") or "",
+                    "release_date": date.fromisoformat(item["release_date"]) if item.get("release_date") else None,
+                    "hf_id": item.get("hf_id") or "",
+                    "context_length": item.get("context_length"),
+                    "first_party": providers.get(item.get("first_party") or author),
+                },
+            )
+            for alias in item.get("aliases", []):
+                ModelAlias.objects.update_or_create(
+                    source=alias.get("source", "*"), alias=alias["id"], defaults={"model": model}
+                )
+
+    groups: dict[tuple[str, datetime], list[dict]] = defaultdict(list)
+    for obs in data.get("observations", []):
+        at = parse_datetime(obs["at"])
+        groups[(obs["source"], at)].append(obs)
+    counts = {"runs": 0, "changed": 0, "new": 0, "skipped": 0}
+    for (source_slug, at), observations in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
+        source = Source.objects.get(slug=source_slug)
+        run, created = CollectionRun.objects.get_or_create(source=source, slot=at, defaults={"trigger": "snapshot"})
+        if not created and run.status == CollectionRun.Status.COMPLETE:
+            counts["skipped"] += 1
+            continue
+        result = ParseResult(complete=False)  # a curated excerpt, not a full listing
+        for obs in observations:
+            prices = {name: _dec(obs.get(name)) for name in ("input", "output", "cached_input", "cache_write")}
+            kind = PriceKind.FREE if prices["input"] == 0 and prices["output"] == 0 else PriceKind.FIXED
+            quote = Quote(
+                provider=obs["provider"],
+                provider_model_id=obs.get("provider_model_id") or obs["model"],
+                canonical_hint=obs["model"],
+                variant=obs.get("variant") or "",
+                quantization=obs.get("quantization") or "",
+                context_length=obs.get("context_length"),
+                price_kind=kind,
+                extra={"cite": obs.get("cite", "")} if obs.get("cite") else {},
+                **prices,
+            )
+            result.quotes.append(quote)
+            if obs.get("ttft_ms") is not None or obs.get("tps") is not None:
+                result.samples.append(
+                    PerfSample(provider=quote.provider, provider_model_id=quote.provider_model_id,
+                               canonical_hint=obs["model"], variant=quote.variant, window="30m",
+                               ttft_p50_ms=_dec(obs.get("ttft_ms")), tps_p50=_dec(obs.get("tps")))
+                )
+        stats = ingest(run, result, at=at, notify=False)
+        CollectionRun.objects.filter(pk=run.pk).update(
+            status=CollectionRun.Status.COMPLETE, started=at, finished=at, n_seen=stats.seen,
+            n_changed=stats.changed, n_new=stats.new, n_rejected=stats.rejected, n_samples=stats.samples,
+            n_unmatched=stats.unmatched,
+        )
+        counts["runs"] += 1
+        counts["changed"] += stats.changed
+        counts["new"] += stats.new
+    return counts
