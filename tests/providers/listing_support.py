@@ -37,7 +37,7 @@ def payload(body: bytes | str | Any, *, url: str = BASE_URL) -> Payload:
 
 def client() -> HttpClient:
     # No real sleeping between retries; the retry count is what the tests look at.
-    return HttpClient(sleep=lambda seconds: None, retries=3, deadline=30.0)
+    return HttpClient(sleep=lambda seconds: None, retries=3, deadline=60.0)
 
 
 def by_id(quotes: list[Any]) -> dict[str, Any]:

@@ -120,7 +120,18 @@ def test_an_empty_list_parses_to_zero_quotes():
         b"",
         b"\xff\xfe",
     ],
-    ids=["html", "truncated", "nan", "infinity", "duplicate-key", "array", "no-data", "data-object", "empty", "not-utf8"],
+    ids=[
+        "html",
+        "truncated",
+        "nan",
+        "infinity",
+        "duplicate-key",
+        "array",
+        "no-data",
+        "data-object",
+        "empty",
+        "not-utf8",
+    ],
 )
 def test_a_payload_that_is_not_the_documented_shape_is_a_parse_error(body):
     with pytest.raises(ParseError):
