@@ -31,7 +31,9 @@ def relative_error(measured: Decimal, expected: float) -> float:
     return abs(float(measured) - expected) / expected
 
 
-# Figures observed while writing this (2-core box): TTFT off by +0.4..0.7 ms, throughput by < 0.02%.
+# Observed on the 2-core box, idle: TTFT off by +0.3..1.4 ms, throughput by < 0.05%. With both cores
+# saturated by busy loops the server thread itself wakes up to ~18 ms late, which this tolerance cannot
+# absorb; the assertion message then shows the server's actual send time.
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("delay", "rate", "tokens"),
@@ -44,7 +46,11 @@ def test_it_measures_ttft_within_10ms_and_throughput_within_5_percent(delay, rat
     assert result.ok, (result.error, result.detail)
     assert result.error == ""
     assert result.status == 200
-    assert abs(float(result.ttft_ms) - delay * 1000) <= 10, result.ttft_ms
+    received = server.received[0]
+    # If this fails, the message says whether the server sent late (a loaded machine) or the probe
+    # measured wrong: "sent" is when the server actually handed the first token to the socket.
+    why = f"measured {result.ttft_ms} ms, sent at {(received.sent_at[0] - received.started) * 1000:.3f} ms"
+    assert abs(float(result.ttft_ms) - delay * 1000) <= 10, why
     assert relative_error(result.tps, rate) <= 0.05, result.tps
     assert result.completion_tokens == tokens
     assert result.prompt_tokens == 111
