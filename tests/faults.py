@@ -114,6 +114,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.0"
+    disable_nagle_algorithm = True  # the last byte goes out in its own write (see _send)
     timeout = 10  # a client that connects and never sends a request line cannot hold a thread
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
