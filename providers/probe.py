@@ -269,6 +269,8 @@ class _Watchdog:
 
     def cancel(self) -> None:
         self._timer.cancel()
+        # Joined so a worker running thousands of probes does not collect timer threads.
+        self._timer.join(timeout=1.0)
 
 
 class _Failure(Exception):
@@ -368,11 +370,13 @@ def probe(
     timeout: float = 30.0,
     deadline: float = 120.0,
     clock: Callable[[], float] = time.perf_counter,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> ProbeResult:
     """Send one streaming chat completion and time it. Never raises for remote failures.
 
     ``timeout`` bounds the connection set-up and every single read; ``deadline`` bounds the whole
-    probe, set-up included (name resolution aside, which Python cannot interrupt).
+    probe, set-up included (name resolution aside, which Python cannot interrupt). ``ssl_context``
+    is for a self-hosted endpoint behind a private CA; the default verifies against the system store.
     """
     spec = _workload(workload)
     started_at = datetime.now(UTC)
@@ -416,7 +420,7 @@ def probe(
     connect_timeout = max(0.001, min(timeout, remaining()))
     if parts.scheme == "https":
         conn = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=connect_timeout, context=ssl.create_default_context()
+            parts.hostname, parts.port, timeout=connect_timeout, context=ssl_context or ssl.create_default_context()
         )
     else:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=connect_timeout)

@@ -6,7 +6,10 @@ The accuracy tests compare measured values with what a deterministic local serve
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC
@@ -327,3 +330,60 @@ def test_the_settings_of_a_server_can_change_between_requests():
 
     assert limited.error == "http_429"
     assert served.ok
+
+
+@pytest.fixture(scope="module")
+def tls_pair(tmp_path_factory):
+    """A throwaway self-signed certificate for 127.0.0.1: (server context, client context)."""
+    ssl = pytest.importorskip("ssl")
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(cafile=str(cert))
+    return server, client
+
+
+def test_it_measures_over_tls_with_a_private_ca(tls_pair):
+    server_tls, client_tls = tls_pair
+    with StreamServer(StreamSettings(first_token_delay=0.1, rate=100, tokens=30), tls=server_tls) as server:
+        result = probe(server.base_url, KEY, "m", "short", ssl_context=client_tls)
+
+    assert server.base_url.startswith("https://")
+    assert result.ok, (result.error, result.detail)
+    assert result.completion_tokens == 30
+    assert result.connect_ms is not None
+
+
+def test_it_refuses_a_certificate_it_cannot_verify(tls_pair):
+    server_tls, _ = tls_pair
+    with StreamServer(StreamSettings(), tls=server_tls) as server:
+        result = probe(server.base_url, KEY, "m", "short", deadline=5)
+
+    assert result.ok is False
+    assert result.error == "tls_error"
+    assert server.received == []
+
+
+def test_it_keeps_the_deadline_over_tls_when_the_server_hangs(tls_pair):
+    server_tls, client_tls = tls_pair
+    before = threading.active_count()
+    began = time.monotonic()
+    with StreamServer(StreamSettings(fault="hang"), tls=server_tls) as server:
+        result = probe(server.base_url, KEY, "m", "short", deadline=2.0, timeout=30.0, ssl_context=client_tls)
+    elapsed = time.monotonic() - began
+
+    assert result.error == "timeout"
+    assert 1.9 <= elapsed < 3.5, elapsed
+    # The server joined its handler threads and the probe's watchdog is gone.
+    assert threading.active_count() == before
