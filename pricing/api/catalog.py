@@ -1,0 +1,166 @@
+"""Models, a model's offers (now or as of an instant) and its price history, as JSON or CSV."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+
+from pricing import exports
+from pricing.api import render
+from pricing.api import schemas as s
+from pricing.api.http import Built, respond
+from pricing.queries import QueryError, parse_mix
+from pricing.queries import api as q
+
+router = Router(tags=["models"])
+
+ERRORS = {400: s.ErrorOut, 404: s.ErrorOut, 429: s.ErrorOut}
+CSV_CONTENT = {"text/csv": {"schema": {"type": "string", "description": "CSV with a header row"}}}
+# The JSON endpoints answer ?format=csv with the same table as CSV.
+ALSO_CSV = {"responses": {200: {"content": CSV_CONTENT}}}
+ONLY_CSV = {"responses": {200: {"description": "OK", "content": CSV_CONTENT}}}
+
+MIX = Query("3:1", pattern=r"^[0-9]{1,7}:[0-9]{1,7}$",
+            description="input:output token mix for blended prices (mix), e.g. 3:1 or 1:4")
+AS_OF = Query(None, description="show prices as they stood at this instant (ISO-8601, UTC if no offset)")
+
+
+def utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise QueryError("datetime out of range") from None
+
+
+def _page_link(request: HttpRequest, offset: int, limit: int, count: int) -> str | None:
+    if offset + limit >= count:
+        return None
+    params = request.GET.copy()
+    params["offset"] = str(offset + limit)
+    params["limit"] = str(limit)
+    return f"{request.path}?{params.urlencode()}"
+
+
+@router.get("/models", response={200: s.ModelsOut, **ERRORS}, summary="Every model, with its cheapest offer")
+def list_models(
+    request: HttpRequest,
+    open_weights: bool | None = Query(None, description="only open-weight (true) or closed (false) models"),
+    author: str | None = Query(None, max_length=100, description="only models by this author (lab), e.g. meta-llama"),
+    search: str | None = Query(None, max_length=100, description="text in the model's slug or name"),
+    mix: str = MIX,
+    limit: int = Query(100, ge=1, le=q.MAX_LIMIT, description="most models per page"),
+    offset: int = Query(0, ge=0, description="models to skip"),
+) -> HttpResponse:
+    mix_pair = parse_mix(mix)
+
+    def build() -> Built:
+        rows, total = q.models_page(open_weights=open_weights, author=author, q=search, limit=limit, offset=offset,
+                                    mix=mix_pair)
+        items = [
+            s.ModelOut(
+                slug=m.model.slug, name=m.model.name, author=m.model.author, open_weights=m.model.open_weights,
+                params_total_b=render.dec(m.model.params_total_b), params_active_b=render.dec(m.model.params_active_b),
+                context_length=m.model.context_length,
+                first_party=m.model.first_party.slug if m.model.first_party_id else None,
+                n_offers=m.n_offers, cheapest=render.cheapest(m.cheapest, m.cheapest_row),
+            )
+            for m in rows
+        ]
+        return Built(s.ModelsOut(count=total, limit=limit, offset=offset,
+                                 next=_page_link(request, offset, limit, total), mix=render.mix_text(mix_pair),
+                                 items=items), q.newest_change())
+
+    return respond(request, build)
+
+
+def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None, mix: str, csv: bool) -> HttpResponse:
+    mix_pair = parse_mix(mix)
+    when = utc(as_of)
+
+    def build() -> Built:
+        model = q.model_by_slug(f"{author}/{name}")
+        rows = q.offers_of_model(model, as_of=when, mix=mix_pair)
+        seen = max((r.last_seen for r in rows if r.last_seen), default=None)
+        if csv:
+            stamp = f"-{when:%Y%m%dT%H%M%SZ}" if when else ""
+            return Built(exports.offers_csv(rows), seen, "text/csv; charset=utf-8",
+                         f"{author}-{name}-offers{stamp}.csv")
+        return Built(s.OffersOut(model=model.slug, as_of=when, mix=render.mix_text(mix_pair), count=len(rows),
+                                 items=[render.offer(r) for r in rows]), seen)
+
+    return respond(request, build)
+
+
+@router.get("/models/{author}/{name}/offers", response={200: s.OffersOut, **ERRORS}, openapi_extra=ALSO_CSV,
+            summary="A model's offers now, or as of an instant")
+def model_offers(
+    request: HttpRequest, author: str, name: str, as_of: datetime | None = AS_OF, mix: str = MIX,
+    format: Literal["json", "csv"] = Query("json", description="json, or csv for a spreadsheet"),
+) -> HttpResponse:
+    """Live offers of the model (slug ``author/name``), cheapest blended first. Prices in USD per million tokens."""
+    return _offers(request, author, name, as_of, mix, format == "csv")
+
+
+@router.get("/models/{author}/{name}/offers.csv", response=ERRORS, openapi_extra=ONLY_CSV,
+            summary="A model's offers as CSV")
+def model_offers_csv(request: HttpRequest, author: str, name: str, as_of: datetime | None = AS_OF,
+                     mix: str = MIX) -> HttpResponse:
+    return _offers(request, author, name, as_of, mix, True)
+
+
+def _history(request: HttpRequest, author: str, name: str, provider: str | None, since: datetime | None,
+             until: datetime | None, limit: int, offset: int, csv: bool) -> HttpResponse:
+    start, end = utc(since), utc(until)
+
+    def build() -> Built:
+        model = q.model_by_slug(f"{author}/{name}")
+        periods, total = q.history(model, provider=provider, since=start, until=end, limit=limit, offset=offset)
+        seen = max((p.last_seen for p in periods), default=None)
+        if csv:
+            return Built(exports.history_csv(model.slug, periods), seen, "text/csv; charset=utf-8",
+                         f"{author}-{name}-history.csv")
+        return Built(s.HistoryOut(model=model.slug, count=total, limit=limit, offset=offset,
+                                  next=_page_link(request, offset, limit, total),
+                                  offers=render.history_groups(periods)), seen)
+
+    return respond(request, build)
+
+
+HISTORY_PARAMS = dict(
+    provider=Query(None, max_length=64, description="only this provider's offers (slug)"),
+    since=Query(None, description="only periods still valid at or after this instant (ISO-8601)"),
+    until=Query(None, description="only periods that began before this instant (ISO-8601)"),
+    limit=Query(1000, ge=1, le=q.MAX_HISTORY_LIMIT, description="most periods per page"),
+    offset=Query(0, ge=0, description="periods to skip"),
+)
+
+
+@router.get("/models/{author}/{name}/history", response={200: s.HistoryOut, **ERRORS}, openapi_extra=ALSO_CSV,
+            summary="Price periods of a model's offers")
+def model_history(
+    request: HttpRequest, author: str, name: str,
+    provider: str | None = HISTORY_PARAMS["provider"], since: datetime | None = HISTORY_PARAMS["since"],
+    until: datetime | None = HISTORY_PARAMS["until"], limit: int = HISTORY_PARAMS["limit"],
+    offset: int = HISTORY_PARAMS["offset"],
+    format: Literal["json", "csv"] = Query("json", description="json, or csv for a spreadsheet"),
+) -> HttpResponse:
+    """Every price period (change points, not polls) of every offer of the model, per source, in time order."""
+    return _history(request, author, name, provider, since, until, limit, offset, format == "csv")
+
+
+@router.get("/models/{author}/{name}/history.csv", response=ERRORS, openapi_extra=ONLY_CSV,
+            summary="Price periods of a model's offers as CSV")
+def model_history_csv(
+    request: HttpRequest, author: str, name: str,
+    provider: str | None = HISTORY_PARAMS["provider"], since: datetime | None = HISTORY_PARAMS["since"],
+    until: datetime | None = HISTORY_PARAMS["until"], limit: int = HISTORY_PARAMS["limit"],
+    offset: int = HISTORY_PARAMS["offset"],
+) -> HttpResponse:
+    return _history(request, author, name, provider, since, until, limit, offset, True)

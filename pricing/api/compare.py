@@ -1,0 +1,49 @@
+"""Reference prices of several models and how many times dearer each is than the others."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+
+from pricing import ratios
+from pricing.api import render
+from pricing.api import schemas as s
+from pricing.api.catalog import AS_OF, ERRORS, MIX, utc
+from pricing.api.http import Built, respond
+from pricing.queries import QueryError, parse_mix
+
+router = Router(tags=["compare"])
+
+
+@router.get("/compare", response={200: s.CompareOut, **ERRORS}, summary="Compare models' reference prices")
+def compare(
+    request: HttpRequest,
+    models: str = Query(..., max_length=2000,
+                        description="comma-separated model slugs, 1 to 12, e.g. openai/o1,deepseek/deepseek-r1"),
+    basis: str = Query("cheapest", max_length=2000, description=(
+        "how each model's reference price is chosen: cheapest, median, first-party or provider:<slug>; "
+        "one for all models, or comma-separated, one per model")),
+    mix: str = MIX,
+    as_of: datetime | None = AS_OF,
+) -> HttpResponse:
+    """Ratios are a's price divided by b's, for input, output and the blend at ``mix``."""
+    slugs = [slug.strip() for slug in models.split(",") if slug.strip()]
+    bases = [b.strip() for b in basis.split(",")]
+    if len(bases) not in (1, len(slugs)):
+        raise QueryError("basis must be one value or one per model")
+    mix_pair = parse_mix(mix)
+    when = utc(as_of)
+
+    def build() -> Built:
+        found = ratios.resolve_models(slugs)
+        refs = ratios.references(found, basis=bases if len(bases) > 1 else bases[0], mix=mix_pair, as_of=when)
+        pairs = [
+            s.PairOut(a=p.a, b=p.b, input=render.dec(p.input), output=render.dec(p.output), mix=render.dec(p.blended))
+            for p in ratios.pairs(refs)
+        ]
+        return Built(s.CompareOut(as_of=when, mix=render.mix_text(mix_pair),
+                                  models=[render.reference(r) for r in refs], pairs=pairs))
+
+    return respond(request, build)

@@ -1,0 +1,124 @@
+"""The API's HTTP plumbing: one error shape, cached bodies with ETag/Last-Modified, per-client throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.http import http_date, parse_http_date_safe
+from ninja.throttling import BaseThrottle
+from pydantic import BaseModel
+
+from pricing.cache import cache_key
+
+# Cached bodies live under the generation key (a new price makes new keys), and for at most this
+# long, because sweeps that change nothing move last_seen without bumping the generation.
+CACHE_SECONDS = 60
+
+
+def error(status: int, code: str, message: str, details: list | None = None) -> JsonResponse:
+    body: dict = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return JsonResponse({"error": body}, status=status)
+
+
+class Built:
+    """What a handler hands to ``respond``: the body and when its data last changed."""
+
+    def __init__(self, body: BaseModel | bytes, last_modified: datetime | None = None,
+                 content_type: str = "application/json", filename: str = ""):
+        self.body = body
+        self.last_modified = last_modified
+        self.content_type = content_type
+        self.filename = filename
+
+
+def _not_modified(request: HttpRequest, etag: str, last_modified: float | None) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and last_modified is not None and int(last_modified) <= since
+
+
+def respond(request: HttpRequest, build: Callable[[], Built]) -> HttpResponse:
+    """Serve the body for this path and query from the cache, building it once per generation.
+
+    The ETag is a digest of the body itself, so a poll gets 304 exactly when nothing it would
+    receive has changed.
+    """
+    key = cache_key("api", hashlib.sha256(request.get_full_path().encode()).hexdigest())
+    entry = cache.get(key)
+    if entry is None:
+        built = build()
+        if isinstance(built.body, BaseModel):
+            body = built.body.model_dump_json().encode()
+        else:
+            body = built.body
+        etag = '"%s"' % hashlib.sha256(body).hexdigest()[:32]
+        lm = built.last_modified.timestamp() if built.last_modified else None
+        entry = (body, etag, lm, built.content_type, built.filename)
+        cache.set(key, entry, CACHE_SECONDS)
+    body, etag, lm, content_type, filename = entry
+    if _not_modified(request, etag, lm):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type=content_type)
+        if filename:
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["ETag"] = etag
+    if lm is not None:
+        response["Last-Modified"] = http_date(lm)
+    response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    return response
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client as the first trusted hop saw it.
+
+    X-Forwarded-For is honoured only for ``TRUSTED_PROXY_COUNT`` hops from the right: each proxy
+    appends the address it received from, so the entry that many places from the right was written
+    by our outermost proxy, and anything left of it may be forged by the client.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    hops = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if hops <= 0 or not forwarded:
+        return remote
+    addresses = [a.strip() for a in forwarded.split(",")]
+    if len(addresses) < hops:
+        return remote  # came around the proxies: its header proves nothing
+    candidate = addresses[-hops]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+class ClientThrottle(BaseThrottle):
+    """``API_THROTTLE_PER_MINUTE`` requests per client per clock minute, counted in the shared cache."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        limit = settings.API_THROTTLE_PER_MINUTE
+        if limit <= 0:
+            return True
+        window = int(time.time() // 60)
+        key = f"ratecard:throttle:{client_address(request)}:{window}"
+        cache.add(key, 0, timeout=90)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=90)
+            count = 1
+        return count <= limit
+
+    def wait(self) -> float:
+        return 60 - time.time() % 60

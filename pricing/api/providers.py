@@ -1,0 +1,47 @@
+"""Hosts and what each offers."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+
+from pricing.api import render
+from pricing.api import schemas as s
+from pricing.api.catalog import ERRORS, MIX, _page_link
+from pricing.api.http import Built, respond
+from pricing.queries import api as q
+from pricing.queries import parse_mix
+
+router = Router(tags=["providers"])
+
+
+@router.get("/providers", response={200: s.ProvidersOut, **ERRORS}, summary="Every provider")
+def list_providers(
+    request: HttpRequest,
+    search: str | None = Query(None, max_length=100, description="text in the provider's slug or name"),
+    limit: int = Query(100, ge=1, le=q.MAX_LIMIT, description="most providers per page"),
+    offset: int = Query(0, ge=0, description="providers to skip"),
+) -> HttpResponse:
+    def build() -> Built:
+        page, total = q.providers_page(limit=limit, offset=offset, q=search)
+        return Built(s.ProvidersOut(count=total, limit=limit, offset=offset,
+                                    next=_page_link(request, offset, limit, total),
+                                    items=[render.provider(p) for p in page]), q.newest_change())
+
+    return respond(request, build)
+
+
+@router.get("/providers/{slug}", response={200: s.ProviderDetailOut, **ERRORS},
+            summary="A provider and its live offers")
+def provider_detail(request: HttpRequest, slug: str, mix: str = MIX) -> HttpResponse:
+    mix_pair = parse_mix(mix)
+
+    def build() -> Built:
+        provider = q.provider_by_slug(slug)
+        rows = q.offers_of_provider(provider, mix=mix_pair)
+        seen = max((r.last_seen for r in rows if r.last_seen), default=None)
+        n_models = len({r.model_slug for r in rows})
+        return Built(s.ProviderDetailOut(provider=render.provider(provider, len(rows), n_models),
+                                         mix=render.mix_text(mix_pair), offers=[render.offer(r) for r in rows]), seen)
+
+    return respond(request, build)
