@@ -1,0 +1,198 @@
+"""Alert pages: sign-up, the alerts page (rules, channels, tokens), feeds and unsubscribe."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import outbox
+from .forms import ChannelForm, RuleForm, SignupForm, TokenForm
+from .models import ApiToken, Attempt, Channel, Message, Rule
+
+FEED_SIZE = 50
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("alerts:index")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome. Add a channel, then a rule.")
+        return redirect("alerts:index")
+    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _page(request: HttpRequest, **extra) -> HttpResponse:
+    user = request.user
+    rules = Rule.objects.filter(user=user).select_related("model", "provider", "offer__model", "offer__provider",
+                                                           "source").prefetch_related("channels")
+    channels = list(Channel.objects.filter(user=user))
+    recent = (
+        Attempt.objects.filter(message__channel__user=user)
+        .select_related("message__channel").order_by("-id")[:20]
+    )
+    context = {
+        "rules": rules,
+        "channels": channels,
+        "disabled": [c for c in channels if not c.enabled and c.disabled_reason],
+        "tokens": ApiToken.objects.filter(user=user).order_by("-id"),
+        "recent": recent,
+        "rule_form": extra.pop("rule_form", None) or RuleForm(user=user),
+        "channel_form": extra.pop("channel_form", None) or ChannelForm(user=user),
+        "token_form": TokenForm(),
+        **extra,
+    }
+    return render(request, "alerts/index.html", context, status=400 if extra.get("invalid") else 200)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_new(request: HttpRequest) -> HttpResponse:
+    form = RuleForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            rule = form.save()
+            messages.success(request, f"Rule created: {rule.describe()}")
+            return redirect("alerts:index")
+        messages.error(request, "The rule was not saved: see the errors below.")
+        return render(request, "alerts/rule_form.html", {"form": form, "rule": None}, status=400)
+    return render(request, "alerts/rule_form.html", {"form": form, "rule": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(Rule, pk=pk, user=request.user)
+    form = RuleForm(request.POST or None, user=request.user, instance=rule)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Rule saved.")
+            return redirect("alerts:index")
+        messages.error(request, "The rule was not saved: see the errors below.")
+        return render(request, "alerts/rule_form.html", {"form": form, "rule": rule}, status=400)
+    return render(request, "alerts/rule_form.html", {"form": form, "rule": rule})
+
+
+@login_required
+@require_POST
+def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Rule, pk=pk, user=request.user).delete()
+    messages.success(request, "Rule deleted.")
+    return redirect("alerts:index")
+
+
+@login_required
+@require_POST
+def rule_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(Rule, pk=pk, user=request.user)
+    rule.paused = not rule.paused
+    rule.save(update_fields=["paused"])
+    messages.success(request, "Rule paused." if rule.paused else "Rule resumed.")
+    return redirect("alerts:index")
+
+
+@login_required
+@require_POST
+def channel_new(request: HttpRequest) -> HttpResponse:
+    form = ChannelForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, "The channel was not added: see the errors below.")
+        return _page(request, channel_form=form, invalid=True)
+    channel = form.save()
+    messages.success(request, f"Channel added: {channel}")
+    if channel.kind in (Channel.Kind.WEBHOOK, Channel.Kind.FEED):
+        # The secret is shown now and never again (the feed URL stays listed: it is the address).
+        return render(request, "alerts/secret.html", {"channel": channel, "feed_url": request.build_absolute_uri(
+            channel.display_target) if channel.kind == Channel.Kind.FEED else ""})
+    return redirect("alerts:index")
+
+
+@login_required
+@require_POST
+def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Channel, pk=pk, user=request.user).delete()
+    messages.success(request, "Channel deleted.")
+    return redirect("alerts:index")
+
+
+@login_required
+@require_POST
+def channel_enable(request: HttpRequest, pk: int) -> HttpResponse:
+    Channel.objects.filter(pk=pk, user=request.user).update(enabled=True, disabled_at=None, disabled_reason="")
+    messages.success(request, "Channel enabled again.")
+    return redirect("alerts:index")
+
+
+@login_required
+@require_POST
+def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = get_object_or_404(Channel, pk=pk, user=request.user)
+    if not channel.enabled:
+        messages.error(request, "This channel is disabled; enable it first.")
+        return redirect("alerts:index")
+    message = outbox.send_test(channel)
+    if message.status == Message.Status.SENT:
+        messages.success(request, f"Test sent to {channel}.")
+    else:
+        messages.error(request, f"Test to {channel} failed: {message.last_error or 'will retry'}")
+    return redirect("alerts:index")
+
+
+@login_required
+@require_POST
+def token_new(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST)
+    name = form.cleaned_data["name"] if form.is_valid() else ""
+    token, secret = ApiToken.issue(request.user, name)
+    return render(request, "alerts/token.html", {"token": token, "secret": secret})
+
+
+@login_required
+@require_POST
+def token_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    ApiToken.objects.filter(pk=pk, user=request.user).delete()
+    messages.success(request, "Token revoked.")
+    return redirect("alerts:index")
+
+
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    channel = Channel.objects.filter(kind=Channel.Kind.FEED, secret=token).first()
+    if channel is None or not token:
+        raise Http404("no such feed")
+    items = []
+    for message in Message.objects.filter(channel=channel, status=Message.Status.SENT).order_by("-sent_at")[:FEED_SIZE]:
+        content = outbox.render(message)
+        items.append({"message": message, "content": content})
+    response = render(request, "alerts/feed.atom", {"channel": channel, "items": items, "updated": (
+        items[0]["message"].sent_at if items else channel.created), "now": timezone.now()},
+        content_type="application/atom+xml; charset=utf-8")
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        data = signing.loads(token, salt=outbox.SIGNER_SALT)
+        channel = Channel.objects.get(pk=data["c"], kind=Channel.Kind.EMAIL)
+    except (signing.BadSignature, KeyError, TypeError, Channel.DoesNotExist):
+        return render(request, "alerts/unsubscribe.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        outbox.disable_channel(channel, "unsubscribed by the link in an email")
+        return render(request, "alerts/unsubscribe.html", {"done": True, "channel": channel})
+    return render(request, "alerts/unsubscribe.html", {"channel": channel})
