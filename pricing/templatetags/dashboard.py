@@ -1,0 +1,71 @@
+"""Template filters for readable units: "$0.55 / M tokens", "27.3x", "412 ms", never 5.5e-07."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from pricing import money
+
+register = template.Library()
+
+
+@register.filter
+def usd(value: Decimal | None) -> str:
+    return money.usd(value)
+
+
+@register.filter
+def price(value: Decimal | None) -> str:
+    """A table cell under a "USD / M tokens" header: "$0.55"."""
+    return money.usd(value, unit="")
+
+
+@register.filter
+def times(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(value).quantize(Decimal('0.1'), ROUND_HALF_UP)}x"
+
+
+@register.filter
+def ms(value: Decimal | None) -> str:
+    return "—" if value is None else f"{Decimal(value):,.0f} ms"
+
+
+@register.filter
+def tps(value: Decimal | None) -> str:
+    return "—" if value is None else f"{Decimal(value):,.1f} tok/s"
+
+
+@register.filter
+def pct(value: Decimal | None) -> str:
+    return "—" if value is None else f"{Decimal(value):.1f}%"
+
+
+@register.filter
+def tokens(value: int | None) -> str:
+    if not value:
+        return "—"
+    if value >= 1000 and value % 1000 == 0 or value >= 10000:
+        return f"{value / 1000:,.0f}k"
+    return f"{value:,}"
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """ "seen 12 minutes ago"; the first unit only, readable at a glance."""
+    if value is None:
+        return "never"
+    if timezone.now() - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value, depth=1)} ago"
+
+
+@register.filter
+def plain(value: Decimal | None) -> str:
+    return money.plain(value) or "—"

@@ -1,0 +1,30 @@
+"""Provider page: everything one host offers, where it ranks per model, and its price changes."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from pricing.models import Provider
+from pricing.queries import QueryError, parse_mix
+from pricing.queries.pages import describe, provider_events, provider_offers
+from pricing.views.common import bad_request, mix_label, not_found
+
+
+def provider_page(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        mix = parse_mix(request.GET.get("mix"))
+    except QueryError as exc:
+        return bad_request(request, str(exc))
+    provider = Provider.objects.filter(slug=slug).first()
+    if provider is None:
+        return not_found(request, f"No provider {slug} is tracked.")
+    offers = provider_offers(provider, mix)
+    events = provider_events(provider)
+    return render(request, "pricing/provider.html", {
+        "provider": provider,
+        "offers": offers,
+        "events": [(e, describe(e)) for e in events],
+        "mix": mix_label(mix),
+        "n_first": sum(1 for o in offers if o.rank == 1),
+    })
