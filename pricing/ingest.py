@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from pricing.cache import bump_generation
@@ -45,7 +45,7 @@ from pricing.models import (
     RunPayload,
     Source,
 )
-from pricing.models.history import PRICE_FIELDS, PRICE_MAX, PriceKind
+from pricing.models.history import PRICE_FIELDS, PRICE_MAX, PriceKind, state_hash
 from pricing.money import plain
 from providers.base import ModelInfo, ParseResult, Payload, Quote
 from providers.base import PerfSample as PerfQuote
@@ -104,9 +104,12 @@ def store_payload(run: CollectionRun, payload: Payload) -> RunPayload:
     )
 
 
+PRICE_KINDS = frozenset(PriceKind.values)
+
+
 def _guard(quote: Quote) -> str:
     """Why this quote cannot be stored, or "" if it can."""
-    if quote.price_kind.value not in PriceKind.values:
+    if quote.price_kind.value not in PRICE_KINDS:
         return f"unknown price kind {quote.price_kind!r}"
     for name in PRICE_FIELDS:
         value = getattr(quote, name)
@@ -202,16 +205,20 @@ def _providers(quotes: list[Quote]) -> dict[str, int]:
     return existing
 
 
-def _offers(keys: set[tuple[int, int, str]], attrs: dict[tuple[int, int, str], Quote], at: datetime) -> tuple[dict, set]:
-    """Offer ids for (provider_id, model_id, variant) keys, creating the missing ones."""
+def _offers(
+    keys: set[tuple[int, int, str]], attrs: dict[tuple[int, int, str], Quote], at: datetime, known_attrs: dict
+) -> tuple[dict, set]:
+    """Offer ids for (provider_id, model_id, variant) keys, creating the missing ones. Fills
+    ``known_attrs`` with each existing offer's attributes and its current price's source."""
     by_key: dict[tuple[int, int, str], int] = {}
     provider_ids = {k[0] for k in keys}
     model_ids = {k[1] for k in keys}
     for model_batch in _chunks(sorted(model_ids)):
-        for offer_id, provider_id, model_id, variant in Offer.objects.filter(
+        for offer_id, provider_id, model_id, variant, *values in Offer.objects.filter(
             model_id__in=model_batch, provider_id__in=provider_ids
-        ).values_list("id", "provider_id", "model_id", "variant"):
+        ).values_list("id", "provider_id", "model_id", "variant", *ATTRIBUTES, "current_period__source_id"):
             by_key[(provider_id, model_id, variant)] = offer_id
+            known_attrs[offer_id] = values
     missing = [k for k in keys if k not in by_key]
     created: set[int] = set()
     if missing:
@@ -309,14 +316,34 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
                 group.sort(key=lambda q: q.valid_from)
         stats.unmatched = matcher.record_unmatched(at)
 
-        offer_ids, created = _offers(set(keyed), {k: g[0] for k, g in keyed.items()}, at)
+        known_attrs: dict[int, list] = {}
+        offer_ids, created = _offers(set(keyed), {k: g[0] for k, g in keyed.items()}, at, known_attrs)
         stats.seen = len(keyed)
         payload_id = run.payloads.filter(payload__isnull=False).values_list("payload_id", flat=True).last()
 
+        # Open periods as (id, offer_id, n_missed, state_hash): no Decimals or datetimes to convert
+        # for the many that did not change; the few that did are read in full below.
         open_periods: dict[int, tuple] = {}
-        open_fields = ("id", "offer_id", "valid_from", "n_missed", *PRICE_FIELDS, "price_kind")
-        for row in PricePeriod.objects.filter(source=source, valid_to__isnull=True).values_list(*open_fields):
+        for row in PricePeriod.objects.filter(source=source, valid_to__isnull=True).values_list(
+            "id", "offer_id", "n_missed", "state_hash"
+        ):
             open_periods[row[1]] = row
+        hashes: dict[tuple, str] = {}
+        need_full: list[int] = []
+        for key, group in keyed.items():
+            row = open_periods.get(offer_ids[key])
+            if row is None:
+                continue
+            for quote in group:
+                state = _state(quote)
+                hashes[state] = hashes.get(state) or state_hash(state)
+                if hashes[state] != row[3] or quote.valid_from is not None:
+                    need_full.append(row[0])
+                    break
+        full: dict[int, tuple] = {}
+        for batch in _chunks(need_full):
+            for row in PricePeriod.objects.filter(pk__in=batch).values_list("id", "valid_from", *PRICE_FIELDS, "price_kind"):
+                full[row[0]] = (row[1], tuple(row[2:]))
         pending = {
             p.offer_id: p for p in PendingPrice.objects.filter(source=source)
         }
@@ -350,6 +377,7 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
                 provider_model_id=quote.provider_model_id[:300],
                 price_kind=quote.price_kind.value,
                 extra=quote.extra or {},
+                state_hash=hashes.get(_state(quote)) or state_hash(_state(quote)),
                 **{name: getattr(quote, name) for name in PRICE_FIELDS},
             )
             new_periods.append(period)
@@ -360,20 +388,27 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
             offer_id = offer_ids[key]
             # The open period as (id, from, n_missed, state); id None while it is new in this run.
             row = open_periods.get(offer_id)
-            current: list | None = [row[0], row[2], row[3], row[4:], None] if row else None
+            # current: [period id (None while new in this run), valid_from, n_missed, state, new period, hash]
+            current: list | None = None
+            if row is not None:
+                valid_from_old, old_state = full.get(row[0], (None, None))
+                current = [row[0], valid_from_old, row[2], old_state, None, row[3]]
             for quote in group:
                 state = _state(quote)
                 valid_from = quote.valid_from or at
                 if current is None:
                     period = open_new(offer_id, quote, valid_from)
-                    current = [None, valid_from, 0, state, period]
+                    current = [None, valid_from, 0, state, period, None]
                     if offer_id in created and not known:
                         stats.new += 1
-                        events.append(ChangeEvent(kind=ChangeEvent.Kind.NEW_OFFER, offer_id=offer_id, source=source,
-                                                  at=valid_from, new=_state_json(state), run=run, notify=notify,
-                                                  period=period))
+                        if has_baseline:  # a source's first sweep is its baseline, not news
+                            events.append(ChangeEvent(kind=ChangeEvent.Kind.NEW_OFFER, offer_id=offer_id,
+                                                      source=source, at=valid_from, new=_state_json(state), run=run,
+                                                      notify=notify, period=period))
                     continue
-                if _states_equal(current[3], state):
+                if (current[5] is not None and hashes.get(state, "") == current[5]) or (
+                    current[3] is not None and _states_equal(current[3], state)
+                ):
                     if current[0] is not None:
                         unchanged.append(current[0])
                         if current[2]:
@@ -416,7 +451,7 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
                     current[4].valid_to = valid_from
                 old_state = current[3]
                 period = open_new(offer_id, quote, valid_from)
-                current = [None, valid_from, 0, state, period]
+                current = [None, valid_from, 0, state, period, None]
                 stats.changed += 1
                 events.append(ChangeEvent(kind=ChangeEvent.Kind.PRICE, offer_id=offer_id, source=source, at=valid_from,
                                           old=_state_json(old_state), new=_state_json(state), run=run, notify=notify,
@@ -430,7 +465,7 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
             for offer_id, row in open_periods.items():
                 if offer_id in seen_offers:
                     continue
-                if row[3] + 1 >= limit:
+                if row[2] + 1 >= limit:
                     removed.append((row[0], offer_id))
                 else:
                     missed.append(row[0])
@@ -457,7 +492,7 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
         if pending_upserts:
             PendingPrice.objects.bulk_create(pending_upserts)
         PricePeriod.objects.bulk_create(new_periods, batch_size=500)
-        _attributes(keyed, offer_ids, source, at, run, notify, events)
+        _attributes(keyed, offer_ids, known_attrs, source, at, run, notify, events)
         ChangeEvent.objects.bulk_create(events, batch_size=500)
         QuoteRejection.objects.bulk_create(rejections, batch_size=500)
         stats.rejected = len(rejections)
@@ -485,54 +520,45 @@ def _touch_last_seen(source: Source, unchanged: list[int], open_periods: dict, a
         PricePeriod.objects.filter(pk__in=batch).update(last_seen=at)
 
 
-def _attributes(keyed: dict, offer_ids: dict, source: Source, at: datetime, run: CollectionRun, notify: bool,
-                events: list[ChangeEvent]) -> None:
+def _attributes(keyed: dict, offer_ids: dict, known_attrs: dict, source: Source, at: datetime, run: CollectionRun,
+                notify: bool, events: list[ChangeEvent]) -> None:
     """Quantization, context and status are history too: a change is an event, price or not."""
-    wanted = {offer_ids[key]: group[-1] for key, group in keyed.items()}
-    if not wanted:
-        return
-    updates: list[Offer] = []
-    for batch in _chunks(list(wanted)):
-        for offer in Offer.objects.filter(pk__in=batch).only("id", *ATTRIBUTES, "current_period__source_id").select_related(
-            "current_period"
-        ):
-            quote = wanted[offer.id]
-            current_source = offer.current_period.source_id if offer.current_period_id else source.id
-            if current_source != source.id:
-                continue  # the offer's attributes follow its most trusted source
-            changed = False
-            for name in ATTRIBUTES:
-                new = getattr(quote, name)
-                old = getattr(offer, name)
-                if new in (None, "") or new == old:
-                    continue
-                if old not in (None, ""):
-                    events.append(ChangeEvent(kind=ChangeEvent.Kind.ATTRIBUTE, offer_id=offer.id, source=source, at=at,
-                                              field=name, old={name: old}, new={name: new}, run=run, notify=notify))
-                setattr(offer, name, new)
-                changed = True
-            if changed:
-                updates.append(offer)
-    if updates:
-        Offer.objects.bulk_update(updates, list(ATTRIBUTES), batch_size=500)
+    for key, group in keyed.items():
+        offer_id = offer_ids[key]
+        values = known_attrs.get(offer_id)
+        if values is None:
+            continue  # created in this run with the quote's attributes
+        if (values[-1] or source.id) != source.id:
+            continue  # the offer's attributes follow its most trusted source
+        quote = group[-1]
+        changes = {}
+        for name, old in zip(ATTRIBUTES, values, strict=False):
+            new = getattr(quote, name)
+            if new in (None, "") or new == old:
+                continue
+            if old not in (None, ""):
+                events.append(ChangeEvent(kind=ChangeEvent.Kind.ATTRIBUTE, offer_id=offer_id, source=source, at=at,
+                                          field=name, old={name: old}, new={name: new}, run=run, notify=notify))
+            changes[name] = new
+        if changes:
+            Offer.objects.filter(pk=offer_id).update(**changes)
 
 
 def _refresh_current(offer_ids: set[int]) -> None:
-    """Point each touched offer at the open period of its most trusted source."""
+    """Point each touched offer at the open period of its most trusted source (one UPDATE with a
+    correlated subquery per chunk: Django's bulk_update builds a CASE per row and is far slower)."""
     if not offer_ids:
         return
-    best: dict[int, tuple] = {}
+    best = (
+        PricePeriod.objects.filter(offer=OuterRef("pk"), valid_to__isnull=True)
+        .order_by("-source__weight", "-last_seen", "-id")
+        .values("id")[:1]
+    )
+    now = timezone.now()
     for batch in _chunks(sorted(offer_ids)):
-        rows = PricePeriod.objects.filter(offer_id__in=batch, valid_to__isnull=True).values_list(
-            "id", "offer_id", "source__weight", "last_seen"
-        )
-        for period_id, offer_id, weight, last_seen in rows:
-            rank = (weight, last_seen, period_id)
-            if offer_id not in best or rank > best[offer_id][0]:
-                best[offer_id] = (rank, period_id)
-    updates = [Offer(id=offer_id, current_period_id=best[offer_id][1] if offer_id in best else None,
-                     gone_at=None if offer_id in best else timezone.now()) for offer_id in offer_ids]
-    Offer.objects.bulk_update(updates, ["current_period", "gone_at"], batch_size=500)
+        Offer.objects.filter(pk__in=batch).update(current_period=Subquery(best))
+        Offer.objects.filter(pk__in=batch, current_period__isnull=False, gone_at__isnull=False).update(gone_at=None)
+        Offer.objects.filter(pk__in=batch, current_period__isnull=True, gone_at__isnull=True).update(gone_at=now)
 
 
 def _samples(samples: list[PerfQuote], matcher: Matcher, provider_ids: dict, offer_ids: dict, source: Source,

@@ -36,7 +36,7 @@ def to_decimal(value: Any, *, what: str = "value") -> Decimal:
         text = str(value).strip()
         try:
             result = Decimal(text)
-        except InvalidOperation:
+        except (InvalidOperation, ValueError):
             raise ParseError(f"{what}: not a number: {text[:40]!r}") from None
     else:
         raise ParseError(f"{what}: expected a number, got {type(value).__name__}")
@@ -50,7 +50,10 @@ def to_per_million(value: Any, unit: Unit, *, what: str = "price") -> Decimal:
     raw = to_decimal(value, what=what)
     if raw < 0:
         raise ParseError(f"{what}: negative price {value!r}")
-    result = (raw * unit.value).normalize()
+    try:
+        result = (raw * unit.value).normalize()
+    except ArithmeticError:  # decimal.Overflow on values like 1e999999
+        raise ParseError(f"{what}: {str(value)[:40]!r} is out of range") from None
     if result > MAX_PER_MILLION:
         raise ParseError(
             f"{what}: {result} USD/M is above the {MAX_PER_MILLION} USD/M band "
@@ -96,6 +99,8 @@ def loads_strict(body: bytes | str) -> Any:
             object_pairs_hook=_no_duplicate_keys,
         )
     except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON: {exc}") from None
+    except ValueError as exc:  # e.g. an integer over Python's 4300-digit conversion limit
         raise ParseError(f"invalid JSON: {exc}") from None
     except RecursionError:
         raise ParseError("JSON nested too deeply") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from decimal import Decimal
 
@@ -55,6 +56,16 @@ class PriceState(models.Model):
         return tuple(getattr(self, name) for name in PRICE_FIELDS) + (self.price_kind,)
 
 
+def state_hash(values: tuple) -> str:
+    """A short fingerprint of a price state (prices by value, then the kind), so a sweep can tell
+    "unchanged" without reading and converting every stored Decimal."""
+    parts = []
+    for value in values[: len(PRICE_FIELDS)]:
+        parts.append("" if value is None else format(value.normalize(), "f"))
+    parts.append(str(values[len(PRICE_FIELDS)]))
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
+
+
 class PricePeriod(PriceState):
     """One price state of one offer according to one source, valid from ``valid_from`` until
     ``valid_to`` (null while current). A sweep that sees the same price moves ``last_seen``; a
@@ -71,6 +82,7 @@ class PricePeriod(PriceState):
     provider_model_id = models.CharField(max_length=300, blank=True)
     # Complete runs of this source in a row that did not list the offer; "removed" after several.
     n_missed = models.PositiveSmallIntegerField(default=0)
+    state_hash = models.CharField(max_length=16, blank=True, help_text="fingerprint of the price state")
 
     class Meta:
         constraints = [
@@ -93,6 +105,10 @@ class PricePeriod(PriceState):
 
     def __str__(self) -> str:
         return f"{self.offer_id}/{self.source_id} {self.input}/{self.output} from {self.valid_from:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.state_hash = state_hash(self.price_tuple())
+        super().save(*args, **kwargs)
 
 
 class PendingPrice(PriceState):

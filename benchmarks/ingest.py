@@ -1,0 +1,153 @@
+"""Ingestion benchmark: 50,000 quotes into an empty database, then the same sweep with 1% of
+prices changed, each against the floor of a raw ``executemany`` INSERT of as many rows into the
+same database, measured in the same run. On SQLite, and on PostgreSQL when it answers.
+
+    python -m benchmarks ingest [--quotes 50000] [--backends sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_BENCH_DB = "ratecard_bench_ingest"
+
+
+def _pg_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _child(n_quotes: int) -> dict:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from pricing.ingest import ingest
+    from pricing.models import CollectionRun, Model, PricePeriod, Source
+    from providers.base import ParseResult, Quote
+
+    call_command("migrate", verbosity=0)
+    n_providers = 10
+    n_models = n_quotes // n_providers
+    Model.objects.bulk_create(
+        [Model(slug=f"bench/model-{i}", name=f"Bench {i}", author="bench") for i in range(n_models)], batch_size=2000
+    )
+    source = Source.objects.create(slug="bench", name="bench", kind="api", weight=90)
+
+    def quotes(changed_every: int | None) -> list[Quote]:
+        out = []
+        for m in range(n_models):
+            for p in range(n_providers):
+                i = m * n_providers + p
+                price = Decimal(f"0.{(i % 97) + 1:02d}")
+                if changed_every and i % changed_every == 0:
+                    price += Decimal("0.01")
+                out.append(Quote(provider=f"host-{p}", provider_model_id=f"bench/model-{m}", input=price,
+                                 output=price * 4, cached_input=price / 2))
+        return out
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    first = ParseResult(quotes=quotes(None))
+    second = ParseResult(quotes=quotes(100))  # 1% of prices changed
+
+    def sweep(result: ParseResult, at: datetime) -> tuple[float, object]:
+        run = CollectionRun.objects.create(source=source, slot=at, status="running")
+        start = time.perf_counter()
+        stats = ingest(run, result, at=at)
+        return time.perf_counter() - start, stats
+
+    t_first, s_first = sweep(first, t0)
+    t_second, s_second = sweep(second, t0 + timedelta(hours=1))
+    periods = PricePeriod.objects.count()
+
+    # The floor: a raw executemany INSERT of as many rows, as wide as a price period.
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_raw")
+        cursor.execute(
+            "CREATE TABLE bench_raw (id integer PRIMARY KEY, offer_id integer, source_id integer, "
+            "input numeric(18,10), output numeric(18,10), cached_input numeric(18,10), "
+            "valid_from timestamp with time zone, first_seen timestamp with time zone, "
+            "last_seen timestamp with time zone)"
+        )
+    rows = [(i, i, source.id, Decimal("0.5"), Decimal("2"), Decimal("0.25"), t0, t0, t0) for i in range(n_quotes)]
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany("INSERT INTO bench_raw VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+    t_floor = time.perf_counter() - start
+    return {
+        "vendor": connection.vendor,
+        "first": t_first,
+        "second": t_second,
+        "floor": t_floor,
+        "first_stats": s_first.__dict__,
+        "second_stats": s_second.__dict__,
+        "periods": periods,
+    }
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks ingest")
+    parser.add_argument("--quotes", type=int, default=50_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(_child(args.quotes), default=str))
+        return
+
+    results = []
+    for backend in args.backends.split(","):
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="pricing.settings", DEBUG="true")
+        tmp = tempfile.mkdtemp(prefix="ratecard-bench-")
+        env["RATECARD_VAR_DIR"] = tmp
+        env.pop("REDIS_URL", None)
+        if backend == "sqlite":
+            env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+        elif backend == "postgresql":
+            if not _pg_answers():
+                print("postgresql: skipped (nothing answers on 127.0.0.1:5432)")
+                continue
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+                conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
+            env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+        else:
+            raise SystemExit(f"unknown backend {backend!r}")
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks", "ingest", "--child", "--quotes", str(args.quotes)],
+            env=env, capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:])
+            raise SystemExit(f"{backend}: benchmark child failed")
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        results.append(data)
+        first, second = data["first_stats"], data["second_stats"]
+        print(
+            f"{data['vendor']:>10}: {args.quotes} quotes | first sweep {data['first']:.2f}s "
+            f"({data['first'] / data['floor']:.2f}x floor; new {first['new']}) | repeat sweep with 1% changed "
+            f"{data['second']:.2f}s ({data['second'] / data['floor']:.2f}x floor; changed {second['changed']}) | "
+            f"raw executemany floor {data['floor']:.2f}s | periods stored {data['periods']}"
+        )
+        if backend == "postgresql":
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+    summary = ", ".join(f"{d['vendor']} {d['second'] / d['floor']:.2f}x" for d in results)
+    print(f"ingest: repeat sweep (1% changed) vs raw executemany INSERT of {args.quotes} rows: {summary}")
