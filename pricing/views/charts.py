@@ -153,7 +153,7 @@ def ratio_history_figure(labels: list[str], sweep: list[tuple[datetime, list[Ref
                 a, b = getattr(refs[i], name), getattr(refs[base], name)
                 value = None if a is None or b is None or b == 0 else a / b
                 y = _f(value.quantize(Decimal("0.01")) if value is not None else None)
-                if ys and ys[-1] == y:
+                if (ys and ys[-1] == y) or (y is None and not ys):
                     continue
                 xs.append(_iso(at))
                 ys.append(y)

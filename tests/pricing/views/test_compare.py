@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.pricing.views import world
+
+pytestmark = pytest.mark.django_db
+LAUNCH = f"/compare/?models={world.O1},{world.R1}&basis=first-party&as_of=2025-02-01"
+
+
+@pytest.fixture
+def built():
+    return world.build()
+
+
+def test_o1_against_r1_at_launch_is_27_times_dearer_on_both_sides(client, built):
+    response = client.get(LAUNCH)
+    assert response.status_code == 200
+    o1 = response.context["rows"][0]
+    assert (str(o1.input), str(o1.output)) == ("27.27", "27.40")
+    body = response.content.decode()
+    assert 'data-ratio="input">27.3x' in body and 'data-ratio="output">27.4x' in body
+    assert "$15.00 / M tokens" in body and "$2.19 / M tokens" in body
+
+
+def test_a_basis_per_model_and_the_users_mix(client, built):
+    response = client.get(f"/compare/?models={world.O1},{world.R1}&basis=first-party,cheapest&mix=1:3")
+    o1, r1 = response.context["rows"]
+    assert r1.ref.provider_slug == "deepinfra"
+    assert str(o1.input) == "33.33"  # 15 / 0.45
+    assert 'data-ratio="workload"' in response.content.decode()
+
+
+def test_the_ratio_history_steps_at_each_price_change(client, built):
+    response = client.get(f"/compare/?models={world.O1},{world.R1}")
+    traces = {t["name"]: t for t in response.context["figures"]["ratio"]["data"]}
+    blended = traces["OpenAI: o1 / DeepSeek: R1 (blended)"]
+    assert blended["line"]["shape"] == "hv"
+    assert blended["y"][0] == pytest.approx(27.34)  # 26.25 / 0.96
+    assert blended["x"][0].startswith("2025-01-20")
+
+
+def test_three_models_get_a_matrix(client, built):
+    response = client.get(f"/compare/?models={world.O1},{world.R1},{world.LLAMA}&basis=cheapest")
+    heat = response.context["figures"]["matrix"]["data"][0]
+    assert heat["type"] == "heatmap" and len(heat["z"]) == 3 and heat["z"][1][1] == 1.0
+
+
+def test_the_form_works_without_javascript(client, built):
+    response = client.get(f"/compare/?m={world.O1}&m={world.R1}&m=&m=&basis=first-party&mix=&as_of=2025-02-01")
+    assert str(response.context["rows"][0].input) == "27.27"
+    assert client.get("/compare/").status_code == 200
+
+
+@pytest.mark.parametrize("query,status", [
+    ("models=openai/o1", 400),
+    ("models=openai/o1,deepseek/deepseek-r1&basis=priciest", 400),
+    ("models=openai/o1,deepseek/deepseek-r1&basis=cheapest,median,median", 400),
+    ("models=openai/o1,deepseek/deepseek-r1&mix=3", 400),
+    ("models=openai/o1,deepseek/deepseek-r1&as_of=yesterday", 400),
+    ("models=openai/o1,nobody/nothing", 404),
+])
+def test_bad_parameters_are_400_and_unknown_models_404(client, built, query, status):
+    response = client.get(f"/compare/?{query}")
+    assert response.status_code == status
+    assert response.context["message"]
+
+
+def test_its_query_count_is_fixed_and_more_offers_add_none(client, built, django_assert_num_queries):
+    with CaptureQueriesContext(connection) as before:
+        client.get(f"/compare/?models={world.O1},{world.R1}&basis=cheapest")
+    assert len(before.captured_queries) <= 5
+    world.add_hosts(20)
+    with django_assert_num_queries(len(before.captured_queries)):
+        client.get(f"/compare/?models={world.O1},{world.R1}&basis=cheapest")
