@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pricing.alerts.models import Channel, Rule, new_webhook_secret
 from pricing.ingest import ingest
-from pricing.models import Model, Offer
+from pricing.models import CollectionRun, Model, Offer
 from tests.pricing.factories import T0, hours, quote, result, run, source
 
 __all__ = ["T0", "hours", "sweep", "baseline", "webhook_channel", "email_channel", "rule", "offer"]
@@ -15,7 +15,11 @@ __all__ = ["T0", "hours", "sweep", "baseline", "webhook_channel", "email_channel
 def sweep(at: datetime, prices: dict[int, tuple[str, str]], provider: str = "host", src=None, **kw):
     src = src or source()
     quotes = [quote(i, provider=provider, input=a, output=b, **kw) for i, (a, b) in prices.items()]
-    return ingest(run(src, at), result(quotes), at=at)
+    r = run(src, at)
+    stats = ingest(r, result(quotes), at=at)
+    # As runs.process_payloads would: a finished complete run is what makes the next one news.
+    CollectionRun.objects.filter(pk=r.pk).update(status="complete", finished=at)
+    return stats
 
 
 def baseline(n: int = 2, provider: str = "host") -> None:
