@@ -111,11 +111,10 @@ def _guard(quote: Quote) -> str:
     """Why this quote cannot be stored, or "" if it can."""
     if quote.price_kind.value not in PRICE_KINDS:
         return f"unknown price kind {quote.price_kind!r}"
-    for name in PRICE_FIELDS:
-        value = getattr(quote, name)
+    for name, value in zip(PRICE_FIELDS, _state(quote), strict=False):
         if value is None:
             continue
-        if not isinstance(value, Decimal):
+        if value.__class__ is not Decimal:
             return f"{name} is a {type(value).__name__}, not a Decimal"
         if not value.is_finite():
             return f"{name} is {value}, not a finite number"
@@ -127,7 +126,8 @@ def _guard(quote: Quote) -> str:
 
 
 def _state(quote: Quote) -> tuple:
-    return tuple(getattr(quote, name) for name in PRICE_FIELDS) + (quote.price_kind.value,)
+    return (quote.input, quote.output, quote.cached_input, quote.cache_write, quote.reasoning, quote.per_request,
+            quote.price_kind.value)
 
 
 def _jumped(old: tuple, new: tuple, factor: Decimal) -> bool:
@@ -213,12 +213,18 @@ def _offers(
     by_key: dict[tuple[int, int, str], int] = {}
     provider_ids = {k[0] for k in keys}
     model_ids = {k[1] for k in keys}
-    for model_batch in _chunks(sorted(model_ids)):
-        for offer_id, provider_id, model_id, variant, *values in Offer.objects.filter(
-            model_id__in=model_batch, provider_id__in=provider_ids
-        ).values_list("id", "provider_id", "model_id", "variant", *ATTRIBUTES, "current_period__source_id"):
-            by_key[(provider_id, model_id, variant)] = offer_id
-            known_attrs[offer_id] = values
+    fields = ("id", "provider_id", "model_id", "variant", *ATTRIBUTES, "current_period__source_id")
+    # A big sweep reads its providers' offers in one pass; a small one asks by model.
+    batches = [None] if len(model_ids) > CHUNK else list(_chunks(sorted(model_ids)))
+    for model_batch in batches:
+        query = Offer.objects.filter(provider_id__in=provider_ids)
+        if model_batch is not None:
+            query = query.filter(model_id__in=model_batch)
+        for offer_id, provider_id, model_id, variant, *values in query.values_list(*fields):
+            key = (provider_id, model_id, variant)
+            if key in keys:
+                by_key[key] = offer_id
+                known_attrs[offer_id] = values
     missing = [k for k in keys if k not in by_key]
     created: set[int] = set()
     if missing:
@@ -329,14 +335,16 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
         ):
             open_periods[row[1]] = row
         hashes: dict[tuple, str] = {}
+        states = {id(quote): _state(quote) for group in keyed.values() for quote in group}
         need_full: list[int] = []
         for key, group in keyed.items():
             row = open_periods.get(offer_ids[key])
             if row is None:
                 continue
             for quote in group:
-                state = _state(quote)
-                hashes[state] = hashes.get(state) or state_hash(state)
+                state = states[id(quote)]
+                if state not in hashes:
+                    hashes[state] = state_hash(state)
                 if hashes[state] != row[3] or quote.valid_from is not None:
                     need_full.append(row[0])
                     break
@@ -377,7 +385,7 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
                 provider_model_id=quote.provider_model_id[:300],
                 price_kind=quote.price_kind.value,
                 extra=quote.extra or {},
-                state_hash=hashes.get(_state(quote)) or state_hash(_state(quote)),
+                state_hash=hashes.get(states[id(quote)]) or state_hash(states[id(quote)]),
                 **{name: getattr(quote, name) for name in PRICE_FIELDS},
             )
             new_periods.append(period)
@@ -394,7 +402,7 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
                 valid_from_old, old_state = full.get(row[0], (None, None))
                 current = [row[0], valid_from_old, row[2], old_state, None, row[3]]
             for quote in group:
-                state = _state(quote)
+                state = states[id(quote)]
                 valid_from = quote.valid_from or at
                 if current is None:
                     period = open_new(offer_id, quote, valid_from)
