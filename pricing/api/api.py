@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, Throttled, ValidationError
 from ninja.openapi.docs import DocsBase
 
+from pricing.alerts.api import router as alerts_router
 from pricing.api import catalog, changes, compare, providers, runs
 from pricing.api.http import ClientThrottle, error
 from pricing.queries import QueryError
@@ -93,7 +94,8 @@ api = NinjaAPI(
 
 for module in (catalog, compare, providers, changes, runs):
     api.add_router("", module.router)
-# TODO(alerts): api.add_router("alerts", pricing.alerts.api.router) once pricing/alerts/api.py lands.
+# Personal alert rules and channels (token auth), owned by the alerts app.
+api.add_router("alerts", alerts_router)
 
 
 def _details(errors: list) -> list[dict]:

@@ -40,7 +40,7 @@ def compare(
         found = ratios.resolve_models(slugs)
         refs = ratios.references(found, basis=bases if len(bases) > 1 else bases[0], mix=mix_pair, as_of=when)
         pairs = [
-            s.PairOut(a=p.a, b=p.b, input=render.dec(p.input), output=render.dec(p.output), mix=render.dec(p.blended))
+            s.PairOut(a=p.a, b=p.b, input=render.ratio(p.input), output=render.ratio(p.output), mix=render.ratio(p.blended))
             for p in ratios.pairs(refs)
         ]
         return Built(s.CompareOut(as_of=when, mix=render.mix_text(mix_pair),

@@ -15,6 +15,11 @@ def dec(value: Decimal | None) -> str | None:
     return plain(value) if value is not None else None
 
 
+def ratio(value: Decimal | None) -> str | None:
+    """Ratios keep their two decimals ("27.40"): they are read as figures, not amounts."""
+    return format(value, "f") if value is not None else None
+
+
 def mix_text(mix: tuple[int, int]) -> str:
     return f"{mix[0]}:{mix[1]}"
 

@@ -11,6 +11,7 @@ from providers.base import ParseResult, PerfSample, PriceKind, Quote
 
 O1_LAUNCH = datetime(2024, 12, 17, tzinfo=UTC)
 R1_LAUNCH = datetime(2025, 1, 20, tzinfo=UTC)
+AGG_BASELINE = datetime(2025, 1, 1, tzinfo=UTC)
 LLAMA_DAY = datetime(2025, 1, 25, tzinfo=UTC)
 R1_CUT = datetime(2025, 3, 1, tzinfo=UTC)
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -54,10 +55,13 @@ def build() -> dict:
         q("deepseek", R1, "0.55", "2.19", cached_input=Decimal("0.14")),
         q("together", R1, "7", "7", provider_name="Together AI", quantization="fp8", context_length=131072),
     ])
+    # A source's first sweep is its baseline (no "new offer" events), so the aggregator starts small.
+    free_llama = q("deepinfra", LLAMA, "0", "0", variant="free", price_kind=PriceKind.FREE, provider_name="DeepInfra")
+    sweep(agg, AGG_BASELINE, [free_llama])
     sweep(agg, LLAMA_DAY, [
         q("deepinfra", LLAMA, "0.23", "0.40", provider_name="DeepInfra", quantization="bf16"),
         q("evil", LLAMA, "0.88", "0.88", provider_name=EVIL),
-        q("deepinfra", LLAMA, "0", "0", variant="free", price_kind=PriceKind.FREE, provider_name="DeepInfra"),
+        free_llama,
     ], samples=[PerfSample(provider="deepinfra", provider_model_id=LLAMA, canonical_hint=LLAMA, window="30m",
                            ttft_p50_ms=Decimal("310.5"), tps_p50=Decimal("42"), uptime_1d=Decimal("99.5"))])
     sweep(api_src, R1_CUT, [q("together", R1, "3", "7", provider_name="Together AI", quantization="fp8",

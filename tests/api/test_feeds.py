@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tests.api.market import EVIL, LLAMA, R1
+
+pytestmark = pytest.mark.django_db
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def entries(response) -> list[ET.Element]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    return ET.fromstring(response.content).findall(f"{ATOM}entry")
+
+
+def test_the_changes_feed_is_atom_with_newest_first(client, built):
+    items = entries(client.get("/feeds/changes.atom"))
+    assert len(items) == 5  # price changes and new offers; no attribute events
+    title = items[0].find(f"{ATOM}title").text
+    assert title == "DeepSeek: R1 at Together AI: $7 in / $7 out per M tokens → $3 in / $7 out per M tokens"
+    assert items[0].find(f"{ATOM}id").text.startswith("urn:uuid:")
+
+
+def test_a_model_feed_has_only_that_model(client, built):
+    items = entries(client.get(f"/feeds/models/{R1}.atom"))
+    assert len(items) == 3 and all("DeepSeek: R1" in e.find(f"{ATOM}title").text for e in items)
+
+
+def test_a_provider_feed_escapes_provider_text(client, built):
+    response = client.get("/feeds/providers/evil.atom")
+    items = entries(response)
+    assert len(items) == 1
+    assert b"<script>" not in response.content and b"&lt;script&gt;" in response.content
+    assert EVIL in items[0].find(f"{ATOM}title").text
+    assert LLAMA in items[0].find(f"{ATOM}summary").text
+
+
+@pytest.mark.parametrize("url", ["/feeds/models/nobody/nothing.atom", "/feeds/providers/nobody.atom"])
+def test_an_unknown_feed_is_a_404(client, built, url):
+    assert client.get(url).status_code == 404
