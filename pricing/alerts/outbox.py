@@ -24,7 +24,6 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from pricing.models import ChangeEvent, CollectionRun, Source
@@ -219,13 +218,14 @@ def unsubscribe_token(channel: Channel) -> str:
 
 
 def unsubscribe_url(channel: Channel) -> str:
-    return settings.SITE_URL + reverse("alerts:unsubscribe", args=[unsubscribe_token(channel)])
+    # A fixed path, not reverse(): messages are rendered in workers and under other URLconfs too.
+    return f"{settings.SITE_URL}/alerts/unsubscribe/{unsubscribe_token(channel)}/"
 
 
 def render(message: Message) -> Content:
     deliveries = list(message.deliveries.select_related("rule").order_by("id"))
     channel = message.channel
-    alerts_url = settings.SITE_URL + reverse("alerts:index")
+    alerts_url = settings.SITE_URL + "/alerts/"
     if message.is_test:
         content = Content(subject="Test alert from Ratecard", lines=["This is a test: the channel works."],
                           items=[{"kind": "test"}], kind="test")

@@ -64,8 +64,8 @@ def test_the_webhook_signature_verifies_with_standardwebhooks_and_fails_when_tam
 
 @pytest.mark.parametrize("body", [b"{}", b'{"a": "\\u00e9\\n<script>"}', json.dumps({"n": "x" * 5000}).encode()])
 def test_signed_random_bodies_verify(body):
-    from pricing.alerts.transports.webhook import sign
     from pricing.alerts.models import new_webhook_secret
+    from pricing.alerts.transports.webhook import sign
 
     secret = new_webhook_secret()
     headers = sign(secret, "msg_1", body.decode())
@@ -186,7 +186,8 @@ def test_a_refused_recipient_disables_the_email_channel_and_the_page_says_so(use
 
 
 def test_header_injection_from_a_model_name_is_neutralised(user, smtp):
-    from pricing.alerts.transports import Content, email as email_transport
+    from pricing.alerts.transports import Content
+    from pricing.alerts.transports import email as email_transport
 
     mail = email_channel(user)
     email_transport.send(mail, Content(subject="evil\r\nBcc: victim@example.com", lines=["x"]), "msg_1")
