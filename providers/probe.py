@@ -456,7 +456,9 @@ def probe(
             what = "connecting" if result.connect_ms is None else "no bytes"
             raise _Failure("timeout", f"{what} for {timeout:g}s") from None
         except ssl.SSLError as exc:
-            raise _Failure("tls_error", str(exc)[:200]) from None
+            # The handshake is part of connect(); an SSL error after it is the stream breaking off.
+            kind = "tls_error" if result.connect_ms is None else "stream_cut"
+            raise _Failure(kind, str(exc)[:200]) from None
         except (http.client.IncompleteRead, OSError) as exc:
             # Before the connection is up it is a refusal, a reset or a name that does not resolve;
             # after it, the other end went away mid-exchange.
@@ -464,6 +466,8 @@ def probe(
             raise _Failure(kind, f"{exc.__class__.__name__}: {str(exc)[:200]}") from None
         except http.client.HTTPException as exc:
             raise _Failure("bad_response", f"{exc.__class__.__name__}: {str(exc)[:200]}") from None
+        except Exception as exc:  # noqa: BLE001 - one probe's surprise must not stop a sweep of probes
+            raise _Failure("unexpected", f"{exc.__class__.__name__}: {str(exc)[:200]}") from None
     except _Failure as failure:
         t_end = clock()
         # Whatever the socket said last, a fired watchdog means the deadline is why it ended.
@@ -475,6 +479,9 @@ def probe(
         watchdog.cancel()
         conn.close()
 
+    if api_key and api_key in result.detail:
+        # Some hosts echo the key they were given in their error body.
+        result.detail = result.detail.replace(api_key, "***")
     _fill_figures(result, state, t_sent, t_end)
     if not result.error and state.token_events == 0:
         result.error = "no_tokens"

@@ -41,6 +41,7 @@ class StreamSettings:
     fault: str | None = None
     fault_at: int = 10  # token index where "malformed" or "cut" strikes
     retry_after: str = "7"
+    error_body: bytes = b'{"error": {"message": "rate limited"}}'
     drip_interval: float = 0.05  # seconds between single bytes for "drip"
     model: str = "test/model"
 
@@ -55,8 +56,9 @@ class Received:
     headers: dict[str, str]
     body: dict[str, Any]
     started: float  # monotonic time the request arrived: the schedule's origin
-    # Monotonic time each token event was handed to the socket. On a loaded machine the thread wakes
-    # late (12-18 ms seen with both cores busy); this tells that apart from a probe error.
+    # Monotonic time each token event had been written (so had reached a loopback peer). On a loaded
+    # machine the thread wakes late (12-18 ms seen with both cores busy); this tells that apart from a
+    # probe error.
     sent_at: list[float] = field(default_factory=list)
 
 
@@ -119,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
         received = Received(path=self.path, headers=dict(self.headers.items()), body=body, started=started)
         self.server.received.append(received)
         if settings.fault == "429":
-            self._plain(429, b'{"error": {"message": "rate limited"}}', {"Retry-After": settings.retry_after})
+            self._plain(429, settings.error_body, {"Retry-After": settings.retry_after})
             return
         try:
             self._stream(settings, received)
@@ -199,9 +201,9 @@ class _Handler(BaseHTTPRequestHandler):
                 delta = {settings.reasoning_field: f"r{i} "}
             else:
                 delta = {"content": f"t{i} "}
-            event = self._chunk(delta, settings)
+            self._event(self._chunk(delta, settings), settings)
+            # After the write: on loopback the bytes are in the client's receive queue by now.
             received.sent_at.append(time.monotonic())
-            self._event(event, settings)
 
         self._event(self._chunk({}, settings, finish="length"), settings)
         if settings.include_usage:

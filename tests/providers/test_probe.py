@@ -34,9 +34,21 @@ def relative_error(measured: Decimal, expected: float) -> float:
     return abs(float(measured) - expected) / expected
 
 
-# Observed on the 2-core box, idle: TTFT off by +0.3..1.4 ms, throughput by < 0.05%. With both cores
-# saturated by busy loops the server thread itself wakes up to ~18 ms late, which this tolerance cannot
-# absorb; the assertion message then shows the server's actual send time.
+def assert_ttft_within_10ms(result: ProbeResult, server: StreamServer, delay: float) -> None:
+    """The server never sends early, but on a loaded machine its thread can wake late: 12-18 ms was
+    seen with both cores busy, and no tolerance absorbs that. Its own record of when it had written
+    the first token excuses exactly that lateness and nothing else; idle, it is ~0.2 ms, so the bound
+    is the plain 10 ms. A probe that counts the empty role chunk or stamps a buffer fill instead of
+    the arrival still fails, and so does a probe thread that is itself starved."""
+    received = server.received[0]
+    server_late_ms = max(0.0, (received.sent_at[0] - received.started - delay) * 1000)
+    error_ms = float(result.ttft_ms) - delay * 1000
+    why = f"TTFT off by {error_ms:+.3f} ms; the server sent {server_late_ms:.3f} ms late"
+    assert -10 <= error_ms <= 10 + server_late_ms, why
+
+
+# Observed on the 2-core box, idle: TTFT off by +0.04..1.4 ms, throughput by < 0.05%; with both cores
+# saturated, TTFT up to ~20 ms (almost all of it the server waking late), throughput < 0.2%.
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("delay", "rate", "tokens"),
@@ -49,11 +61,7 @@ def test_it_measures_ttft_within_10ms_and_throughput_within_5_percent(delay, rat
     assert result.ok, (result.error, result.detail)
     assert result.error == ""
     assert result.status == 200
-    received = server.received[0]
-    # If this fails, the message says whether the server sent late (a loaded machine) or the probe
-    # measured wrong: "sent" is when the server actually handed the first token to the socket.
-    why = f"measured {result.ttft_ms} ms, sent at {(received.sent_at[0] - received.started) * 1000:.3f} ms"
-    assert abs(float(result.ttft_ms) - delay * 1000) <= 10, why
+    assert_ttft_within_10ms(result, server, delay)
     assert relative_error(result.tps, rate) <= 0.05, result.tps
     assert result.completion_tokens == tokens
     assert result.prompt_tokens == 111
@@ -66,10 +74,10 @@ def test_it_measures_ttft_within_10ms_and_throughput_within_5_percent(delay, rat
 
 def test_it_starts_the_clock_at_the_first_reasoning_token():
     settings = StreamSettings(first_token_delay=0.15, rate=100, tokens=40, reasoning_tokens=20)
-    result, _ = run(settings)
+    result, server = run(settings)
 
     assert result.ok
-    assert abs(float(result.ttft_ms) - 150) <= 10
+    assert_ttft_within_10ms(result, server, 0.15)
     assert result.completion_tokens == 40
     assert result.token_events == 40
 
@@ -78,10 +86,10 @@ def test_it_reads_openrouters_reasoning_field_too():
     settings = StreamSettings(
         first_token_delay=0.1, rate=100, tokens=30, reasoning_tokens=30, reasoning_field="reasoning"
     )
-    result, _ = run(settings)
+    result, server = run(settings)
 
     assert result.ok
-    assert abs(float(result.ttft_ms) - 100) <= 10
+    assert_ttft_within_10ms(result, server, 0.1)
     assert result.token_events == 30
 
 
@@ -387,3 +395,12 @@ def test_it_keeps_the_deadline_over_tls_when_the_server_hangs(tls_pair):
     assert 1.9 <= elapsed < 3.5, elapsed
     # The server joined its handler threads and the probe's watchdog is gone.
     assert threading.active_count() == before
+
+
+def test_it_keeps_the_key_out_of_an_error_body_that_echoes_it():
+    body = b'{"error": {"message": "key ' + KEY.encode() + b' is over its limit"}}'
+    result, _ = run(StreamSettings(fault="429", error_body=body))
+
+    assert result.error == "http_429"
+    assert KEY not in result.detail
+    assert "*** is over its limit" in result.detail
