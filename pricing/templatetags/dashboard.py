@@ -69,3 +69,9 @@ def ago(value: datetime | None) -> str:
 @register.filter
 def plain(value: Decimal | None) -> str:
     return money.plain(value) or "—"
+
+
+@register.filter
+def sortval(value: Decimal | None) -> str:
+    """A data-value for client-side sorting: plain digits, empty when unknown (sorted last)."""
+    return money.plain(value) or ""

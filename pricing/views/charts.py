@@ -24,6 +24,7 @@ LAYOUT = dict(
     template="none",
     margin=dict(l=60, r=20, t=40, b=50),
     hovermode="closest",
+    showlegend=True,
     legend=dict(orientation="h", y=-0.2),
     font=dict(family="system-ui, sans-serif", size=12),
 )

@@ -5,7 +5,7 @@
   function value(row, index) {
     var cell = row.children[index];
     var v = cell ? cell.getAttribute("data-value") : "";
-    if (v === null || v === "" || v === "None") return null;
+    if (v === null || v === "" || v === "None" || v === "\u2014") return null;
     var n = Number(v);
     return isNaN(n) ? v : n;
   }

@@ -22,7 +22,7 @@ def test_o1_against_r1_at_launch_is_27_times_dearer_on_both_sides(client, built)
     assert (str(o1.input), str(o1.output)) == ("27.27", "27.40")
     body = response.content.decode()
     assert 'data-ratio="input">27.3x' in body and 'data-ratio="output">27.4x' in body
-    assert "$15.00 / M tokens" in body and "$2.19 / M tokens" in body
+    assert "$15.00" in body and "$2.19" in body and "USD per million tokens" in body
 
 
 def test_a_basis_per_model_and_the_users_mix(client, built):
