@@ -91,7 +91,7 @@ class ChangesFeed(Feed):
 
 class ModelChangesFeed(ChangesFeed):
     def get_object(self, request: HttpRequest, author: str, name: str) -> Model:
-        model = Model.objects.filter(slug=f"{author}/{name}").first()
+        model = Model.objects.filter(slug=f"{author}/{name}").first() if "\x00" not in author + name else None
         if model is None:
             raise Http404("unknown model")
         return model
@@ -108,7 +108,7 @@ class ModelChangesFeed(ChangesFeed):
 
 class ProviderChangesFeed(ChangesFeed):
     def get_object(self, request: HttpRequest, slug: str) -> Provider:
-        provider = Provider.objects.filter(slug=slug).first()
+        provider = Provider.objects.filter(slug=slug).first() if "\x00" not in slug else None
         if provider is None:
             raise Http404("unknown provider")
         return provider

@@ -56,7 +56,7 @@ def list_models(
     search: str | None = Query(None, max_length=100, description="text in the model's slug or name"),
     mix: str = MIX,
     limit: int = Query(100, ge=1, le=q.MAX_LIMIT, description="most models per page"),
-    offset: int = Query(0, ge=0, description="models to skip"),
+    offset: int = Query(0, ge=0, le=q.MAX_OFFSET, description="models to skip"),
 ) -> HttpResponse:
     mix_pair = parse_mix(mix)
 
@@ -138,7 +138,7 @@ HISTORY_PARAMS = dict(
     since=Query(None, description="only periods still valid at or after this instant (ISO-8601)"),
     until=Query(None, description="only periods that began before this instant (ISO-8601)"),
     limit=Query(1000, ge=1, le=q.MAX_HISTORY_LIMIT, description="most periods per page"),
-    offset=Query(0, ge=0, description="periods to skip"),
+    offset=Query(0, ge=0, le=q.MAX_OFFSET, description="periods to skip"),
 )
 
 

@@ -16,6 +16,7 @@ from ninja.throttling import BaseThrottle
 from pydantic import BaseModel
 
 from pricing.cache import cache_key
+from pricing.queries import QueryError
 
 # Cached bodies live under the generation key (a new price makes new keys), and for at most this
 # long, because sweeps that change nothing move last_seen without bumping the generation.
@@ -49,12 +50,19 @@ def _not_modified(request: HttpRequest, etag: str, last_modified: float | None) 
     return since is not None and last_modified is not None and int(last_modified) <= since
 
 
+def _has_nul(request: HttpRequest) -> bool:
+    # PostgreSQL text cannot hold NUL: a filter carrying one would be a database error, not a miss.
+    return "\x00" in request.path or any("\x00" in v for _, values in request.GET.lists() for v in values)
+
+
 def respond(request: HttpRequest, build: Callable[[], Built]) -> HttpResponse:
     """Serve the body for this path and query from the cache, building it once per generation.
 
     The ETag is a digest of the body itself, so a poll gets 304 exactly when nothing it would
     receive has changed.
     """
+    if _has_nul(request):
+        raise QueryError("parameters must not contain NUL characters")
     key = cache_key("api", hashlib.sha256(request.get_full_path().encode()).hexdigest())
     entry = cache.get(key)
     if entry is None:

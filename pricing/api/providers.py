@@ -20,7 +20,7 @@ def list_providers(
     request: HttpRequest,
     search: str | None = Query(None, max_length=100, description="text in the provider's slug or name"),
     limit: int = Query(100, ge=1, le=q.MAX_LIMIT, description="most providers per page"),
-    offset: int = Query(0, ge=0, description="providers to skip"),
+    offset: int = Query(0, ge=0, le=q.MAX_OFFSET, description="providers to skip"),
 ) -> HttpResponse:
     def build() -> Built:
         page, total = q.providers_page(limit=limit, offset=offset, q=search)

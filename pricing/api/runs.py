@@ -23,7 +23,7 @@ def list_runs(
     status: str | None = Query(None, max_length=16, description="only runs with this status"),
     since: datetime | None = Query(None, description="only runs whose slot is at or after this instant (ISO-8601)"),  # noqa: B008
     limit: int = Query(100, ge=1, le=q.MAX_LIMIT, description="most runs per page"),
-    offset: int = Query(0, ge=0, description="runs to skip"),
+    offset: int = Query(0, ge=0, le=q.MAX_OFFSET, description="runs to skip"),
 ) -> HttpResponse:
     start = utc(since)
 

@@ -28,6 +28,8 @@ from pricing.queries import (
 
 MAX_LIMIT = 500
 MAX_HISTORY_LIMIT = 5000
+# Deeper than any real table; beyond it an offset only tests the database's integer range.
+MAX_OFFSET = 1_000_000
 
 
 def parse_instant(text: str | None, name: str = "as_of") -> datetime | None:
@@ -55,8 +57,8 @@ def parse_instant(text: str | None, name: str = "as_of") -> datetime | None:
 def check_page(limit: int, offset: int, cap: int = MAX_LIMIT) -> tuple[int, int]:
     if limit < 1 or limit > cap:
         raise QueryError(f"limit must be between 1 and {cap}")
-    if offset < 0:
-        raise QueryError("offset must be 0 or more")
+    if offset < 0 or offset > MAX_OFFSET:
+        raise QueryError(f"offset must be between 0 and {MAX_OFFSET}")
     return limit, offset
 
 

@@ -41,3 +41,8 @@ def test_a_provider_feed_escapes_provider_text(client, built):
 @pytest.mark.parametrize("url", ["/feeds/models/nobody/nothing.atom", "/feeds/providers/nobody.atom"])
 def test_an_unknown_feed_is_a_404(client, built, url):
     assert client.get(url).status_code == 404
+
+
+def test_a_nul_in_a_feed_path_is_a_404_not_a_database_error(client, built):
+    assert client.get("/feeds/providers/ev%00il.atom").status_code == 404
+    assert client.get("/feeds/models/a%00/b.atom").status_code == 404

@@ -91,3 +91,9 @@ def test_the_trivial_benchmark_view_is_hidden_unless_enabled(client, settings, m
     assert client.get("/api/v1/_bench/trivial").status_code == 404
     monkeypatch.setenv("RATECARD_BENCH", "1")
     assert client.get("/api/v1/_bench/trivial").json() == {"ok": True}
+
+
+def test_a_nul_in_a_parameter_is_a_400_not_a_database_error(client, built):
+    response = client.get(URL, {"author": "open\x00ai"})
+    assert response.status_code == 400 and "NUL" in response.json()["error"]["message"]
+    assert client.get("/api/v1/providers/a%00b").status_code == 400
