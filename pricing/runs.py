@@ -27,7 +27,6 @@ from providers.http import HttpClient
 
 log = logging.getLogger(__name__)
 Status = CollectionRun.Status
-LEASE = timedelta(seconds=660)  # longer than Celery's hard time limit
 
 
 def source_for(slug: str) -> Source:
@@ -47,9 +46,9 @@ def source_for(slug: str) -> Source:
     return source
 
 
-def slot_for(at: datetime, minutes: int) -> datetime:
+def slot_for(at: datetime, minutes: float) -> datetime:
     """The start of the schedule slot containing ``at`` (slots are aligned to the epoch)."""
-    step = max(minutes, 1) * 60
+    step = max(int(minutes * 60), 1)
     stamp = int(at.timestamp()) // step * step
     return datetime.fromtimestamp(stamp, tz=UTC)
 
@@ -71,7 +70,7 @@ def claim(run_id: int) -> CollectionRun | None:
     now = timezone.now()
     claimed = CollectionRun.objects.filter(
         Q(status=Status.PENDING) | Q(status=Status.RUNNING, lease_expires__lt=now), pk=run_id
-    ).update(status=Status.RUNNING, started=now, lease_expires=now + LEASE, attempts=F("attempts") + 1)
+    ).update(status=Status.RUNNING, started=now, lease_expires=now + timedelta(seconds=settings.COLLECT_LEASE_SECONDS), attempts=F("attempts") + 1)
     if claimed != 1:
         return None
     return CollectionRun.objects.select_related("source").get(pk=run_id)

@@ -17,7 +17,7 @@ def beat_schedule() -> dict:
             "schedule": timedelta(minutes=minutes),
             "args": [slug],
             # A trigger older than its interval is pointless: the next one is coming.
-            "options": {"expires": minutes * 60},
+            "options": {"expires": max(int(minutes * 60), 1)},
         }
     schedule["reconcile-runs"] = {
         "task": "pricing.tasks.reconcile",

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from pricing.env import env_bool, env_int, env_list, env_str
+from pricing.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("RATECARD_VAR_DIR", str(BASE_DIR / "var")))
@@ -191,9 +191,12 @@ COLLECT_DEFAULT_MINUTES = {
     "genai-prices": 1440,
 }
 COLLECT_INTERVALS = {
-    slug: env_int(f"COLLECT_{slug.upper().replace('-', '_')}_MINUTES", COLLECT_DEFAULT_MINUTES.get(slug, 60))
+    slug: env_float(f"COLLECT_{slug.upper().replace('-', '_')}_MINUTES", COLLECT_DEFAULT_MINUTES.get(slug, 60))
     for slug in COLLECT_SOURCES
 }
+# How long a worker holds a run before the reconciler may hand it to another; longer than the
+# collect task's hard time limit so a live worker is never doubled.
+COLLECT_LEASE_SECONDS = env_int("COLLECT_LEASE_SECONDS", 660)
 
 # Ingestion guards (RELIABILITY.md): see pricing/ingest.py for what each one does.
 INGEST_JUMP_FACTOR = env_int("INGEST_JUMP_FACTOR", 10)

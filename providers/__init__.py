@@ -7,6 +7,7 @@ never parses a provider's JSON itself.
 from __future__ import annotations
 
 import importlib
+import os
 
 from providers.base import Collector
 
@@ -23,14 +24,22 @@ REGISTRY: dict[str, str] = {
 }
 
 
+def base_url_env(slug: str) -> str:
+    return f"RATECARD_{slug.upper().replace('-', '_')}_BASE_URL"
+
+
 def get_collector(slug: str) -> Collector:
+    """The collector for a source. ``RATECARD_<SLUG>_BASE_URL`` points it elsewhere (a mirror,
+    a caching proxy, or a local test server)."""
     try:
         target = REGISTRY[slug]
     except KeyError:
         raise KeyError(f"unknown source {slug!r}; known: {', '.join(sorted(REGISTRY))}") from None
     module_name, _, class_name = target.partition(":")
     module = importlib.import_module(module_name)
-    return getattr(module, class_name)()
+    base_url = os.environ.get(base_url_env(slug))
+    cls = getattr(module, class_name)
+    return cls(base_url=base_url) if base_url else cls()
 
 
 def available() -> list[str]:

@@ -45,6 +45,8 @@ if USING_POSTGRES:
             os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ratecard"), conn_max_age=0
         )
     }
+    # One test database per pytest process: parallel runs on one machine must not drop each other's.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_ratecard_{os.getpid()}"}
 
 _redis = _mode("RATECARD_TEST_REDIS")
 USING_REDIS = _redis != "off" and _answers(6379)
