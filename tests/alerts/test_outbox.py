@@ -255,3 +255,31 @@ def test_attempts_are_stored_with_status_and_duration(user, receiver):
     attempt = Attempt.objects.get()
     assert (attempt.outcome, attempt.status_code) == ("ok", 200)
     assert attempt.response == '{"ok": true}' and attempt.duration_ms >= 0
+
+
+def test_evaluating_an_event_again_makes_no_second_delivery(user, receiver):
+    baseline(1)
+    rule(user, [webhook_channel(user, receiver.url())], condition="change")
+    sweep(T0 + hours(2), {0: ("0.5", "2")})
+    outbox.evaluate()
+    Evaluation.objects.all().delete()  # as if a second dispatcher had missed the claim
+    assert outbox.evaluate() == 0
+    assert Delivery.objects.count() == 1 and Message.objects.count() == 1
+
+
+@pytest.mark.parametrize("kind", ["slack", "discord"])
+def test_slack_and_discord_channels_post_their_own_shape(user, receiver, kind):
+    baseline(1)
+    from pricing.models import Model
+
+    channel = Channel.objects.create(user=user, kind=kind, target=receiver.url())
+    rule(user, [channel], condition="change")
+    sweep(T0 + hours(2), {0: ("0.5", "2")})
+    Model.objects.filter(slug="lab/model-0").update(slug="lab/@everyone")  # a hostile name, as evaluated
+    assert outbox.dispatch_due() == 1
+    body = json.loads(receiver.requests[0].body)
+    text = body["text"] if kind == "slack" else body["content"]
+    assert "@everyone" not in text and "everyone" in text
+    assert "webhook-signature" not in receiver.requests[0].headers
+    if kind == "discord":
+        assert body["allowed_mentions"] == {"parse": []}
