@@ -24,6 +24,10 @@ def reparse(slug: str, *, dry_run: bool = False) -> dict[str, int]:
         counts["payloads"] = sum(len(run.payloads.all()) for run in run_list)
         return counts
     with transaction.atomic():
+        # Offers only this source knows are rebuilt from scratch (their attributes and "new offer"
+        # events come from the replay); offers other sources also price keep their rows.
+        shared = PricePeriod.objects.exclude(source=source).values("offer_id")
+        Offer.objects.filter(periods__source=source).exclude(pk__in=shared).delete()
         Offer.objects.filter(current_period__source=source).update(current_period=None)
         ChangeEvent.objects.filter(source=source).delete()
         PendingPrice.objects.filter(source=source).delete()

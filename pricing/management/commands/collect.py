@@ -26,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, sources, from_file, at, kind, **options):
         from django.conf import settings
 
-        console = Console(file=self.stdout, force_terminal=False)
+        console = Console(file=self.stdout, force_terminal=False, width=160)
         unknown = [s for s in sources if s not in providers.REGISTRY]
         if unknown:
             raise CommandError(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(providers.available())}")
