@@ -210,6 +210,11 @@ ALERTS_ALLOW_PRIVATE_WEBHOOKS = env_bool("ALERTS_ALLOW_PRIVATE_WEBHOOKS", False)
 PROBES_ENABLED = env_bool("PROBES_ENABLED", False)
 PROBE_BUDGET_USD_PER_DAY = env_str("PROBE_BUDGET_USD_PER_DAY", "1.00")
 PROBE_INTERVAL_MINUTES = env_int("PROBE_INTERVAL_MINUTES", 180)
+# Spread probes over this many seconds after each beat so providers never see us on the hour.
+PROBE_JITTER_SECONDS = env_int("PROBE_JITTER_SECONDS", 600)
+PROBE_MODELS = env_list(
+    "PROBE_MODELS", ["deepseek/deepseek-r1", "deepseek/deepseek-chat-v3-0324", "meta-llama/llama-3.3-70b-instruct"]
+)
 
 # API throttling: per client address as the server saw it (X-Forwarded-For is ignored unless
 # the deployment says how many proxies it trusts).

@@ -7,6 +7,7 @@ decide what work exists, so a duplicated, redelivered or lost message is harmles
 from __future__ import annotations
 
 import logging
+import random
 
 from celery import shared_task
 from django.conf import settings
@@ -69,10 +70,16 @@ def dispatch_alerts() -> int:
     return dispatch_due()
 
 
-@shared_task(name="pricing.tasks.run_probes", ignore_result=True, soft_time_limit=900, time_limit=960)
-def run_probes() -> int:
-    try:
-        from pricing.probes import run_scheduled_probes
-    except ImportError:
-        return 0
+@shared_task(name="pricing.tasks.run_probes", ignore_result=True)
+def run_probes() -> None:
+    """Beat's trigger: start the probes after a random delay (jitter), well under the broker's
+    visibility timeout."""
+    if settings.PROBES_ENABLED:
+        run_probes_now.apply_async(countdown=random.uniform(0, settings.PROBE_JITTER_SECONDS))
+
+
+@shared_task(name="pricing.tasks.run_probes_now", ignore_result=True, soft_time_limit=900, time_limit=960)
+def run_probes_now() -> int:
+    from pricing.probes import run_scheduled_probes
+
     return run_scheduled_probes()
