@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from pricing.models import ChangeEvent, CollectionRun, Model, Offer, PricePeriod, QuoteRejection
+from pricing.queries import offers_for_model, reference
+from pricing.snapshot import load
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_bundled_snapshot_loads_every_observation_with_its_source():
+    counts = load()
+    assert counts["runs"] > 5
+    assert QuoteRejection.objects.count() == 0
+    assert not CollectionRun.objects.exclude(status="complete").exists()
+    assert Offer.objects.count() > 50
+    assert not PricePeriod.objects.filter(source__isnull=True).exists()
+    assert all(p.extra.get("cite") for p in PricePeriod.objects.all()[:50])
+
+
+def test_loading_the_snapshot_twice_changes_nothing():
+    load()
+    before = (PricePeriod.objects.count(), ChangeEvent.objects.count(), Offer.objects.count())
+    counts = load()
+    assert counts["runs"] == 0
+    assert (PricePeriod.objects.count(), ChangeEvent.objects.count(), Offer.objects.count()) == before
+
+
+def test_the_snapshot_keeps_real_price_changes_and_alerts_on_none_of_them():
+    load()
+    v3 = Offer.objects.get(model__slug="deepseek/deepseek-chat", provider__slug="deepseek", variant="")
+    periods = list(PricePeriod.objects.filter(offer=v3, source__slug="llm-prices").order_by("valid_from"))
+    assert [(p.input, p.output) for p in periods][:2] == [(Decimal("0.14"), Decimal("0.28")),
+                                                         (Decimal("0.27"), Decimal("1.1"))]
+    assert periods[0].valid_to == datetime(2025, 2, 8, tzinfo=UTC)
+    assert not ChangeEvent.objects.filter(notify=True).exists()
+
+
+def test_o1_against_r1_at_launch_is_about_27_times():
+    load()
+    at = datetime(2025, 2, 1, tzinfo=UTC)
+    o1 = Model.objects.get(slug="openai/o1")
+    r1 = Model.objects.get(slug="deepseek/deepseek-r1")
+    ref_o1 = reference(o1, offers_for_model(o1, as_of=at), "first-party")
+    ref_r1 = reference(r1, offers_for_model(r1, as_of=at), "first-party")
+    assert (ref_o1.input, ref_o1.output) == (Decimal("15"), Decimal("60"))
+    assert (ref_r1.input, ref_r1.output) == (Decimal("0.55"), Decimal("2.19"))
+    assert round(ref_o1.input / ref_r1.input, 2) == Decimal("27.27")
+    assert round(ref_o1.output / ref_r1.output, 2) == Decimal("27.40")
