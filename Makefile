@@ -22,7 +22,7 @@ migrate: setup
 run: migrate
 	$(PY) manage.py load_snapshot
 	@echo ""
-	@echo "  Ratecard is starting at http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
+	@echo "  Ratecard is starting at http://127.0.0.1:$${RATECARD_PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
 

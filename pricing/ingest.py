@@ -506,8 +506,9 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
         stats.rejected = len(rejections)
         _refresh_current(touched_offers)
         stats.samples = _samples(result.samples, matcher, provider_ids, offer_ids, source, run, at)
-        if stats.changed or stats.new or stats.removed or new_periods:
-            transaction.on_commit(_after_change)
+        if stats.changed or stats.new or stats.removed or new_periods or events:
+            newsworthy = any(event.notify for event in events)
+            transaction.on_commit(lambda: _after_change(dispatch=newsworthy))
     return stats
 
 
@@ -597,8 +598,10 @@ def _samples(samples: list[PerfQuote], matcher: Matcher, provider_ids: dict, off
     return len(rows)
 
 
-def _after_change() -> None:
+def _after_change(*, dispatch: bool) -> None:
     bump_generation()
+    if not dispatch:
+        return  # history loads and baselines alert nobody
     try:
         from pricing.tasks import dispatch_alerts
     except ImportError:  # pragma: no cover - alerts not installed
