@@ -16,7 +16,7 @@ from ninja.openapi.docs import DocsBase
 
 from pricing.alerts.api import router as alerts_router
 from pricing.api import catalog, changes, compare, providers, runs
-from pricing.api.http import ClientThrottle, error
+from pricing.api.http import ClientThrottle, error, throttled
 from pricing.queries import QueryError
 
 log = logging.getLogger(__name__)
@@ -133,10 +133,7 @@ def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(Throttled)
 def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-    response = error(429, "throttled", "too many requests; slow down")
-    if exc.wait is not None:
-        response["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
-    return response
+    return throttled(exc.wait)
 
 
 @api.exception_handler(HttpError)

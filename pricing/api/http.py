@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import time
@@ -15,7 +16,7 @@ from django.utils.http import http_date, parse_http_date_safe
 from ninja.throttling import BaseThrottle
 from pydantic import BaseModel
 
-from pricing.cache import cache_key
+from pricing.cache import generation
 from pricing.queries import QueryError
 
 # Cached bodies live under the generation key (a new price makes new keys), and for at most this
@@ -55,27 +56,65 @@ def _has_nul(request: HttpRequest) -> bool:
     return "\x00" in request.path or any("\x00" in v for _, values in request.GET.lists() for v in values)
 
 
-def respond(request: HttpRequest, build: Callable[[], Built]) -> HttpResponse:
-    """Serve the body for this path and query from the cache, building it once per generation.
+def _key(request: HttpRequest) -> str:
+    return "ratecard:api:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()
 
-    The ETag is a digest of the body itself, so a poll gets 304 exactly when nothing it would
-    receive has changed.
+
+# Each web process keeps the bodies it served last in memory and re-reads the generation from
+# the shared cache at most this often: a new price shows within a second, and a cached read costs
+# no round trip at all (Django's Redis backend builds a client per call, which alone costs more
+# than the rest of the request).
+GENERATION_MEMO_SECONDS = 1.0
+LOCAL_SECONDS = 10.0
+LOCAL_ENTRIES = 1024
+_generation_memo: tuple[int | None, float] = (None, 0.0)
+_local: dict[str, tuple[float, tuple]] = {}
+_clock = time.monotonic
+
+
+def current_generation() -> int:
+    global _generation_memo
+    value, read_at = _generation_memo
+    now = _clock()
+    if value is None or now - read_at >= GENERATION_MEMO_SECONDS:
+        value = generation()
+        _generation_memo = (value, now)
+    return value
+
+
+def forget_local() -> None:
+    """Drop this process's copies (tests do, since clearing the cache restarts the generation)."""
+    global _generation_memo
+    _local.clear()
+    _generation_memo = (None, 0.0)
+
+
+def _remember(key: str, entry: tuple) -> None:
+    if len(_local) >= LOCAL_ENTRIES:
+        _local.clear()  # crude but bounded; the shared cache still has them
+    _local[key] = (_clock() + LOCAL_SECONDS, entry)
+
+
+def cached_entry(request: HttpRequest) -> tuple | None:
+    """The stored body for this path and query if it is of the current generation.
+
+    The generation is kept inside the entry rather than in its key, so a stale entry is
+    recognised from the entry alone.
     """
-    if _has_nul(request):
-        raise QueryError("parameters must not contain NUL characters")
-    key = cache_key("api", hashlib.sha256(request.get_full_path().encode()).hexdigest())
+    key = _key(request)
+    current = current_generation()
+    local = _local.get(key)
+    if local is not None and local[0] > _clock() and local[1][0] == current:
+        return local[1]
     entry = cache.get(key)
-    if entry is None:
-        built = build()
-        if isinstance(built.body, BaseModel):
-            body = built.body.model_dump_json().encode()
-        else:
-            body = built.body
-        etag = '"%s"' % hashlib.sha256(body).hexdigest()[:32]
-        lm = built.last_modified.timestamp() if built.last_modified else None
-        entry = (body, etag, lm, built.content_type, built.filename)
-        cache.set(key, entry, CACHE_SECONDS)
-    body, etag, lm, content_type, filename = entry
+    if entry is None or entry[0] != current:
+        return None
+    _remember(key, entry)
+    return entry
+
+
+def serve(request: HttpRequest, entry: tuple) -> HttpResponse:
+    _, body, etag, lm, content_type, filename = entry
     if _not_modified(request, etag, lm):
         response = HttpResponse(status=304)
     else:
@@ -86,6 +125,55 @@ def respond(request: HttpRequest, build: Callable[[], Built]) -> HttpResponse:
     if lm is not None:
         response["Last-Modified"] = http_date(lm)
     response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    return response
+
+
+def respond(request: HttpRequest, build: Callable[[], Built]) -> HttpResponse:
+    """Serve the body for this path and query from the cache, building it once per generation.
+
+    The ETag is a digest of the body itself, so a poll gets 304 exactly when nothing it would
+    receive has changed.
+    """
+    if _has_nul(request):
+        raise QueryError("parameters must not contain NUL characters")
+    entry = cached_entry(request)
+    if entry is None:
+        current = current_generation()  # read before building: a bump meanwhile makes this entry stale, not wrong
+        built = build()
+        body = built.body.model_dump_json().encode() if isinstance(built.body, BaseModel) else built.body
+        etag = '"%s"' % hashlib.sha256(body).hexdigest()[:32]
+        lm = built.last_modified.timestamp() if built.last_modified else None
+        entry = (current, body, etag, lm, built.content_type, built.filename)
+        cache.set(_key(request), entry, CACHE_SECONDS)
+        _remember(_key(request), entry)
+    return serve(request, entry)
+
+
+def fast_path(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer a GET whose body is already cached before ninja parses anything.
+
+    Only bodies that ``respond`` built are cached, and only after their parameters validated, so
+    skipping validation for them is safe; throttling still applies.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.method == "GET":
+            entry = cached_entry(request)
+            if entry is not None:
+                throttle = ClientThrottle()
+                if not throttle.allow_request(request):
+                    return throttled(throttle.wait())
+                return serve(request, entry)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def throttled(wait: float | None) -> HttpResponse:
+    response = error(429, "throttled", "too many requests; slow down")
+    if wait is not None:
+        response["Retry-After"] = str(max(1, int(wait + 0.999)))
     return response
 
 

@@ -5,6 +5,17 @@ import pytest
 from tests.api import market
 
 
+@pytest.fixture(autouse=True)
+def _consistent_cache(monkeypatch):
+    """Every request re-reads the generation (production memoises it for a second per process)."""
+    from pricing.api import http
+
+    monkeypatch.setattr(http, "GENERATION_MEMO_SECONDS", 0.0)
+    http.forget_local()
+    yield
+    http.forget_local()
+
+
 @pytest.fixture
 def built(db):
     return market.build()

@@ -38,6 +38,15 @@ def sweep(source: Source, at: datetime, quotes: list[Quote], samples: list[PerfS
     return run
 
 
+def clear_caches() -> None:
+    from django.core.cache import cache
+
+    from pricing.api import http
+
+    cache.clear()
+    http.forget_local()
+
+
 def build() -> dict:
     api_src = Source.objects.create(slug="hostapi", name="Hosts' own APIs", kind="api", weight=90)
     agg = Source.objects.create(slug="aggregator", name="Aggregator", kind="aggregator", weight=60)

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from tests.api.market import R1
+from tests.api.market import R1, clear_caches
 
 pytestmark = pytest.mark.django_db
 PATH = "/api/v1/models/{author}/{name}/history"
@@ -50,8 +50,6 @@ def test_it_exports_any_history_query_as_csv(client, built):
 def test_the_query_count_does_not_grow_with_history(client, built, django_assert_num_queries):
     from datetime import timedelta
 
-    from django.core.cache import cache
-
     from pricing.models import Source
     from tests.api.market import R1_CUT, q, sweep
 
@@ -60,6 +58,6 @@ def test_the_query_count_does_not_grow_with_history(client, built, django_assert
     src = Source.objects.get(slug="hostapi")
     for day in range(1, 6):
         sweep(src, R1_CUT + timedelta(days=day), [q("together", R1, str(3 + day), "7")])
-    cache.clear()
+    clear_caches()
     with django_assert_num_queries(3):
         assert client.get(URL).json()["count"] == 8

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.market import LLAMA, O1, R1
+from tests.api.market import LLAMA, O1, R1, clear_caches
 
 pytestmark = pytest.mark.django_db
 PATH = "/api/v1/models"
@@ -51,8 +51,6 @@ def test_a_page_beyond_the_caps_is_a_400(client, built, valid, params):
 
 
 def test_the_query_count_does_not_grow_with_models_or_offers(client, built, django_assert_num_queries):
-    from django.core.cache import cache
-
     from pricing.models import Model, Source
     from tests.api.market import R1_LAUNCH, q, sweep
 
@@ -61,6 +59,6 @@ def test_the_query_count_does_not_grow_with_models_or_offers(client, built, djan
     Model.objects.bulk_create([Model(slug=f"lab/m{i}", name=f"M{i}", author="lab") for i in range(20)])
     sweep(Source.objects.get(slug="aggregator"), R1_LAUNCH,
           [q(f"host{j}", f"lab/m{i}", "1", "2") for i in range(20) for j in range(3)])
-    cache.clear()
+    clear_caches()
     with django_assert_num_queries(5):
         assert client.get(PATH).json()["count"] == 23

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.market import EVIL, LLAMA, R1, R1_LAUNCH, q, sweep
+from tests.api.market import EVIL, LLAMA, R1, R1_LAUNCH, clear_caches, q, sweep
 
 pytestmark = pytest.mark.django_db
 PATH = "/api/v1/models/{author}/{name}/offers"
@@ -108,8 +108,6 @@ def test_cors_is_open_for_get(client, built):
 
 
 def test_the_query_count_does_not_grow_with_offers(client, built, django_assert_num_queries):
-    from django.core.cache import cache
-
     from pricing.models import Source
 
     # The model, its offers with prices and sources, the newest sample per offer (none here).
@@ -118,10 +116,10 @@ def test_the_query_count_does_not_grow_with_offers(client, built, django_assert_
     # With samples: one more query for them, whatever their number.
     with django_assert_num_queries(4):
         client.get(f"/api/v1/models/{LLAMA}/offers")
-    cache.clear()
+    clear_caches()
     src = Source.objects.get(slug="aggregator")
     sweep(src, R1_LAUNCH, [q(f"host{i}", R1, "1", str(i + 1), provider_name=f"Host {i}") for i in range(30)])
-    cache.clear()
+    clear_caches()
     with django_assert_num_queries(3):
         assert len(client.get(URL).json()["items"]) == 32
     # Cached under the generation: no query at all the second time.
