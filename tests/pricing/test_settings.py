@@ -14,8 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
-                                                             "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    # The test process sets a few variables for itself (tests/settings.py); a production start has none.
+    ours = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE",
+            "ALERTS_ALLOW_PRIVATE_WEBHOOKS", "EMAIL_BACKEND"}
+    base = {k: v for k, v in os.environ.items() if k not in ours}
     base.update(env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True,
                           timeout=120, check=False)
