@@ -11,13 +11,24 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.conf import settings
-from django.db.models import Count, DateTimeField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from pricing.models import ChangeEvent, CollectionRun, Model, PerfRollup, PerfSample, PricePeriod, Provider, Source
+from pricing.models import (
+    ChangeEvent,
+    CollectionRun,
+    Model,
+    Offer,
+    PerfRollup,
+    PerfSample,
+    PricePeriod,
+    Provider,
+    Source,
+)
 from pricing.queries import (
     DEFAULT_MIX,
     OfferRow,
@@ -59,55 +70,82 @@ def end_of_day(day: date) -> datetime:
 # Point-in-time rows built in memory from periods fetched once (ratio history, "latest known").
 
 
-def periods_for_models(model_ids: list[int]) -> list[PricePeriod]:
-    """Every price period of every offer of these models: one query, the input of a sweep."""
+def periods_for_models(model_ids: list[int]) -> list[SimpleNamespace]:
+    """Every price period of every offer of these models, the input of a sweep: three queries.
+
+    A year of daily changes is thousands of periods; as plain tuples joined in Python to offers
+    and sources fetched once, they load several times faster than model instances with three
+    select_related joins each.
+    """
+    offers = {o.id: o for o in Offer.objects.filter(model_id__in=model_ids).select_related("provider", "model")}
+    sources = {src.id: src for src in Source.objects.only("id", "slug", "kind", "weight")}
     # pricing_period_offer_from serves WHERE offer_id IN (…) ORDER BY valid_from.
-    return list(
-        PricePeriod.objects.filter(offer__model_id__in=model_ids)
-        .select_related("source", "offer__provider", "offer__model")
+    rows = (
+        PricePeriod.objects.filter(offer_id__in=list(offers))
         .order_by("valid_from", "id")
+        .values_list("id", "offer_id", "source_id", "input", "output", "cached_input", "cache_write", "price_kind",
+                     "valid_from", "valid_to", "first_seen", "last_seen", "extra")
     )
+    out = []
+    for pid, offer_id, source_id, i, o, ci, cw, kind, vf, vt, fs, ls, extra in rows:
+        out.append(SimpleNamespace(
+            id=pid, offer_id=offer_id, offer=offers[offer_id], source_id=source_id, source=sources[source_id],
+            input=i, output=o, cached_input=ci, cache_write=cw, price_kind=kind, valid_from=vf, valid_to=vt,
+            first_seen=fs, last_seen=ls, extra=extra,
+        ))
+    return out
 
 
-def _best(candidates: list[PricePeriod]) -> PricePeriod:
+def _best(candidates: list) -> SimpleNamespace:
     # The same rule as offers_for_models(as_of=…): the most trusted source, then the newest period.
     return max(candidates, key=lambda p: (p.source.weight, p.valid_from))
 
 
 def reference_sweep(
-    models: list[Model], bases: list[str], periods: list[PricePeriod], mix: tuple[int, int] = DEFAULT_MIX,
+    models: list[Model], bases: list[str], periods: list, mix: tuple[int, int] = DEFAULT_MIX,
     since: datetime | None = None,
 ) -> list[tuple[datetime, list[Reference]]]:
     """References of each model at every instant a price started or ended (a sweep line)."""
     by_model = {m.id: m for m in models}
+    model_of = {p.offer_id: p.offer.model_id for p in periods}
     times = sorted({p.valid_from for p in periods} | {p.valid_to for p in periods if p.valid_to})
     starts = sorted(periods, key=lambda p: (p.valid_from, p.id))
-    ends: list[tuple[datetime, int, PricePeriod]] = []
-    active: dict[int, dict[int, PricePeriod]] = {}
+    ends: list[tuple] = []
+    active: dict[int, dict[int, SimpleNamespace]] = {}
     out: list[tuple[datetime, list[Reference]]] = []
+    rows_by_offer: dict[int, OfferRow] = {}
     i = 0
     for t in times:
+        dirty: set[int] = set()
         while i < len(starts) and starts[i].valid_from <= t:
             p = starts[i]
             active.setdefault(p.offer_id, {})[p.id] = p
+            dirty.add(p.offer_id)
             if p.valid_to is not None:
                 heapq.heappush(ends, (p.valid_to, p.id, p))
             i += 1
         while ends and ends[0][0] <= t:
             _, pid, p = heapq.heappop(ends)
             active.get(p.offer_id, {}).pop(pid, None)
+            dirty.add(p.offer_id)
+        # Only offers whose periods started or ended now get a new row.
+        for offer_id in dirty:
+            held = active.get(offer_id)
+            if held:
+                best = _best(list(held.values()))
+                rows_by_offer[offer_id] = _row(best.offer, best, mix)
+            else:
+                rows_by_offer.pop(offer_id, None)
         if since is not None and t < since:
             continue
         rows: dict[int, list[OfferRow]] = {mid: [] for mid in by_model}
-        for held in active.values():
-            if held:
-                best = _best(list(held.values()))
-                rows[best.offer.model_id].append(_row(best.offer, best, mix))
+        for offer_id, row in rows_by_offer.items():
+            rows[model_of[offer_id]].append(row)
         out.append((t, [reference(m, rows[m.id], b, mix) for m, b in zip(models, bases, strict=True)]))
     return out
 
 
-def latest_known_rows(periods: list[PricePeriod], mix: tuple[int, int] = DEFAULT_MIX) -> dict[int, list[OfferRow]]:
+def latest_known_rows(periods: list, mix: tuple[int, int] = DEFAULT_MIX) -> dict[int, list[OfferRow]]:
     """Each offer at its last known price, open or closed: the fallback when nothing is current."""
     last: dict[int, PricePeriod] = {}
     for p in periods:
@@ -510,6 +548,5 @@ def search(q: str, limit: int = 50) -> tuple[list[Model], list[Provider]]:
 
 def model_choices() -> list[tuple[str, str]]:
     """(slug, name) of every model that has at least one price, for the compare form."""
-    return list(
-        Model.objects.filter(offers__periods__isnull=False).distinct().order_by("slug").values_list("slug", "name")
-    )
+    priced = Offer.objects.filter(model=OuterRef("pk"), current_period__isnull=False)
+    return list(Model.objects.filter(Exists(priced)).order_by("slug").values_list("slug", "name"))

@@ -57,8 +57,26 @@ def _iso(value: date | datetime) -> str:
 
 
 def figure(data: Iterable, **layout) -> dict:
+    """Build with plotly.graph_objects (validated names, shapes, layout), then attach the long
+    coordinate arrays to the JSON: validating 10,000 floats one by one costs more than the page."""
+    traces = list(data)
+    objects = [t[0] if isinstance(t, tuple) else t for t in traces]
     merged = {**LAYOUT, **layout}
-    return go.Figure(data=list(data), layout=merged).to_plotly_json()
+    out = go.Figure(data=objects, layout=merged).to_plotly_json()
+    for trace, item in zip(out["data"], traces, strict=True):
+        if isinstance(item, tuple):
+            for key, values in item[1].items():
+                target = trace
+                *path, last = key.split(".")
+                for part in path:
+                    target = target.setdefault(part, {})
+                target[last] = values
+    return out
+
+
+def arrays(trace: go.Scatter, **columns) -> tuple[go.Scatter, dict]:
+    """A trace and its coordinate columns (``marker__size`` for marker.size)."""
+    return trace, {key.replace("__", "."): value for key, value in columns.items()}
 
 
 def price_history_figure(rows: list[OfferRow], periods: dict[int, list[PricePeriod]], now: datetime,
@@ -69,24 +87,22 @@ def price_history_figure(rows: list[OfferRow], periods: dict[int, list[PricePeri
         history = [p for p in periods.get(row.offer_id, []) if p.input is not None and p.output is not None]
         if not history:
             continue
-        xs, ys, hover, sizes = [], [], [], []
+        xs, ys, sizes = [], [], []
         for p in history:
-            value = blended(p.input, p.output, mix)
             xs.append(_iso(p.valid_from))
-            ys.append(_f(value))
-            hover.append(f"{offer_label(row)}<br>{esc(usd(value))} blended<br>in {esc(usd(p.input))}, "
-                         f"out {esc(usd(p.output))}<br>from {p.valid_from:%Y-%m-%d}")
+            ys.append(_f(blended(p.input, p.output, mix)))
             sizes.append(7)
         last = history[-1]
-        end = last.valid_to or now
-        xs.append(_iso(end))
+        xs.append(_iso(last.valid_to or now))
         ys.append(ys[-1] if last.valid_to is None else None)
-        hover.append(hover[-1])
         sizes.append(0)
-        traces.append(go.Scatter(
-            x=xs, y=ys, mode="lines+markers", line_shape="hv", name=offer_label(row), text=hover,
-            hovertemplate="%{text}<extra></extra>", marker=dict(size=sizes), connectgaps=False,
-        ))
+        # One hover template per trace, not a string per point: a year of daily changes stays small.
+        # d3's "$,.4~f" prints $0.875, never an exponent.
+        traces.append(arrays(go.Scatter(
+            mode="lines+markers", line_shape="hv", name=offer_label(row),
+            hovertemplate=offer_label(row) + "<br>%{y:$,.4~f} / M tokens blended<br>from %{x}<extra></extra>",
+            connectgaps=False,
+        ), x=xs, y=ys, marker__size=sizes))
     a, b = mix
     return figure(traces, title=dict(text=f"Blended price history ({a}:{b} input:output)"),
                   yaxis=dict(title=dict(text="USD / M tokens"), tickprefix="$", tickformat=",.4~f", rangemode="tozero"),
@@ -130,11 +146,11 @@ def latency_figure(rows: list[OfferRow], history: PerfHistory) -> dict:
     traces = []
     for (offer_id, source, kind), (xs, ys) in series.items():
         label = f"{names[offer_id]} · {perf_label(source, kind)}"
-        traces.append(go.Scatter(
-            x=xs, y=ys, mode="lines+markers" if len(xs) < 40 else "lines", name=label,
+        traces.append(arrays(go.Scatter(
+            mode="lines+markers" if len(xs) < 40 else "lines", name=label,
             hovertemplate=label + "<br>%{y:,.0f} ms<br>%{x}<extra></extra>",
             line=dict(dash="dot" if kind == "probe" else "solid"),
-        ))
+        ), x=xs, y=ys))
     grain = "weekly median of daily roll-ups" if history.weekly else "daily roll-ups" if history.rollups else "raw samples"
     return figure(traces, title=dict(text=f"Time to first token, p50 ({grain})"),
                   yaxis=dict(title=dict(text="ms"), rangemode="tozero"), xaxis=dict(type="date"))
@@ -163,8 +179,9 @@ def ratio_history_figure(labels: list[str], sweep: list[tuple[datetime, list[Ref
             xs.append(_iso(now))
             ys.append(ys[-1])
             label = f"{labels[i]} / {labels[base]} ({name})"
-            traces.append(go.Scatter(x=xs, y=ys, mode="lines+markers", line_shape="hv", name=label,
-                                     hovertemplate=label + "<br>%{y:.2f}x since %{x}<extra></extra>"))
+            traces.append(arrays(go.Scatter(mode="lines+markers", line_shape="hv", name=label,
+                                            hovertemplate=label + "<br>%{y:.2f}x since %{x}<extra></extra>"),
+                                 x=xs, y=ys))
     return figure(traces, title=dict(text="Ratio over time"), xaxis=dict(type="date"),
                   yaxis=dict(title=dict(text="times dearer"), ticksuffix="x", rangemode="tozero"))
 

@@ -3,13 +3,16 @@ now or at any date, over time, and as a matrix for three or more."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from pricing.cache import cache_key
 from pricing.queries import DEFAULT_MIX, QueryError, Reference, check_basis, parse_mix
 from pricing.queries.pages import end_of_day, model_choices, parse_day, periods_for_models, reference_sweep
 from pricing.ratios import MAX_MODELS, matrix, ratio, references, resolve_models
@@ -85,13 +88,19 @@ def compare(request: HttpRequest) -> HttpResponse:
             cost = ref.blended
         rows.append(Row(ref, names[ref.model_slug], ratio(ref.input, base.input), ratio(ref.output, base.output),
                         ratio(ref31.blended, blend[-1].blended), ratio(ref.blended, base.blended), cost))
-    now = timezone.now()
-    periods = [p for p in periods_for_models([m.id for m in models]) if as_of is None or p.valid_from <= as_of]
-    sweep = [s for s in reference_sweep(models, bases, periods, mix) if as_of is None or s[0] <= as_of]
     labels = [charts.esc(m.name) for m in models]
-    figures = {"ratio": charts.ratio_history_figure(labels, sweep, as_of or now)}
-    if len(models) >= 3:
-        figures["matrix"] = charts.matrix_figure(labels, matrix(refs, "blended"))
+    # Hashed: twelve slugs and bases would pass the 250 characters a portable cache key allows.
+    spec = "|".join([",".join(slugs), ",".join(bases), mix_label(mix), str(day or "now")])
+    key = cache_key("compare-figures", hashlib.sha256(spec.encode()).hexdigest()[:32])
+    figures = cache.get(key)
+    if figures is None:
+        end = as_of or timezone.now()
+        periods = [p for p in periods_for_models([m.id for m in models]) if as_of is None or p.valid_from <= as_of]
+        sweep = [s for s in reference_sweep(models, bases, periods, mix) if s[0] <= end]
+        figures = {"ratio": charts.ratio_history_figure(labels, sweep, end)}
+        if len(models) >= 3:
+            figures["matrix"] = charts.matrix_figure(labels, matrix(refs, "blended"))
+        cache.set(key, figures, timeout=3600)
     missing = [r for r in rows if r.ref.input is None]
     context.update({
         "rows": rows, "base": rows[-1], "models": models, "mix": mix_label(mix), "custom_mix": mix != DEFAULT_MIX,
