@@ -11,7 +11,7 @@
       try { fig = JSON.parse(source.textContent); } catch (e) { return; }
       if (!fig.data || fig.data.length === 0) {
         el.classList.add("chart-empty");
-        el.textContent = "No data for this chart yet.";
+        el.textContent = "No data for this chart in this range.";
         return;
       }
       var layout = fig.layout || {};

@@ -31,8 +31,13 @@
       link.addEventListener("click", function (event) {
         event.preventDefault();
         var descending = th.getAttribute("aria-sort") === "ascending";
-        Array.prototype.forEach.call(headers, function (h) { h.removeAttribute("aria-sort"); });
+        Array.prototype.forEach.call(headers, function (h) {
+          h.removeAttribute("aria-sort");
+          var a = h.querySelector("a");
+          if (a) a.textContent = a.textContent.replace(/ [\u25B2\u25BC]$/, "");
+        });
         th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+        link.textContent += descending ? " \u25BC" : " \u25B2";
         sortBy(table, index, descending);
       });
     });
