@@ -141,6 +141,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--sqlite", action="store_true", help="use SQLite even when PostgreSQL answers")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
@@ -166,7 +167,7 @@ def main(argv: list[str]) -> None:
     if _answers(6379):
         env["REDIS_URL"] = "redis://127.0.0.1:6379/13"
     print(f"database {'postgresql' if use_pg else 'sqlite'}, cache {'redis' if 'REDIS_URL' in env else 'file'}, "
-          f"{N_MODELS * N_PROVIDERS} offers x {WEEKS} weeks; gunicorn gthread {args.workers}x{args.threads}; "
+          f"{N_MODELS * N_PROVIDERS} offers x {WEEKS} weeks; gunicorn {args.worker_class} {args.workers}x{args.threads}; "
           f"wrk {args.connections} connections x {args.seconds}s", flush=True)
     if use_pg:
         _pg(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
@@ -178,7 +179,7 @@ def main(argv: list[str]) -> None:
         port = _free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "pricing.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
+             "--workers", str(args.workers), "--worker-class", args.worker_class, "--threads", str(args.threads),
              "--log-level", "warning"],
             env=env, cwd=ROOT, start_new_session=True,
         )

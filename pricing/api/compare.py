@@ -13,6 +13,7 @@ from pricing.api import schemas as s
 from pricing.api.catalog import AS_OF, ERRORS, MIX, utc
 from pricing.api.http import Built, respond
 from pricing.queries import QueryError, parse_mix
+from pricing.queries import api as q
 
 router = Router(tags=["compare"])
 
@@ -44,6 +45,6 @@ def compare(
             for p in ratios.pairs(refs)
         ]
         return Built(s.CompareOut(as_of=when, mix=render.mix_text(mix_pair),
-                                  models=[render.reference(r) for r in refs], pairs=pairs))
+                                  models=[render.reference(r) for r in refs], pairs=pairs), q.newest_change())
 
     return respond(request, build)
