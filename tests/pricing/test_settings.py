@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # The test process sets a few variables for itself (tests/settings.py); a production start has none.
     ours = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE",
-            "ALERTS_ALLOW_PRIVATE_WEBHOOKS", "EMAIL_BACKEND"}
+            "ALERTS_ALLOW_PRIVATE_WEBHOOKS", "EMAIL_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     base = {k: v for k, v in os.environ.items() if k not in ours}
     base.update(env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True,

@@ -234,7 +234,7 @@ def test_a_null_max_completion_stays_unknown():
         ("Infinity", "not a finite number"),
         (True, "expected a number"),
         ([1], "expected a number"),
-        ("1e999999", "cannot convert"),
+        ("1e999999", "out of range"),
     ],
 )
 def test_it_rejects_one_model_with_a_bad_price_and_reads_the_rest(price, reason):
@@ -283,7 +283,7 @@ def test_a_page_of_a_paged_listing_is_not_a_complete_listing():
         (b'{"data": []}', "empty"),
         (b"\xff\xfe{}", "UTF-8"),
         (b"", "invalid JSON"),
-        (b'{"data": [' + b"1" * 5000 + b"]}", "unreadable JSON"),
+        (b'{"data": [' + b"1" * 5000 + b"]}", "invalid JSON"),
         (b"[" * 100000, "JSON"),
     ],
 )
