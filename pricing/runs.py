@@ -189,6 +189,6 @@ def stale_runs(now: datetime | None = None) -> list[int]:
     return list(
         CollectionRun.objects.filter(
             Q(status=Status.RUNNING, lease_expires__lt=now)
-            | Q(status=Status.PENDING, created__lt=now - timedelta(minutes=2))
+            | Q(status=Status.PENDING, created__lt=now - timedelta(seconds=settings.COLLECT_PENDING_GRACE_SECONDS))
         ).values_list("pk", flat=True)[:100]
     )

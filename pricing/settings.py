@@ -197,6 +197,8 @@ COLLECT_INTERVALS = {
 # How long a worker holds a run before the reconciler may hand it to another; longer than the
 # collect task's hard time limit so a live worker is never doubled.
 COLLECT_LEASE_SECONDS = env_int("COLLECT_LEASE_SECONDS", 660)
+# A run still pending after this long lost its message (a broker restart): the reconciler re-queues it.
+COLLECT_PENDING_GRACE_SECONDS = env_int("COLLECT_PENDING_GRACE_SECONDS", 120)
 
 # Ingestion guards (RELIABILITY.md): see pricing/ingest.py for what each one does.
 INGEST_JUMP_FACTOR = env_int("INGEST_JUMP_FACTOR", 10)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -99,3 +100,52 @@ def test_two_beats_for_thirty_seconds_leave_no_duplicate_runs(api):
     assert PricePeriod.objects.count() == PricePeriod.objects.filter(valid_to__isnull=True).count() == 9
     assert ChangeEvent.objects.count() == 0
     assert all(slot >= started.replace(microsecond=0) - timezone.timedelta(seconds=3) for slot in runs_by_slot)
+
+
+def test_work_lost_in_a_redis_restart_is_redone_once_by_the_reconciler(api, tmp_path):
+    # A Redis of our own, so stopping it disturbs nobody else's tests.
+    port = 6391
+    redis_url = f"redis://127.0.0.1:{port}/0"
+
+    def start_redis():
+        subprocess.run(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--daemonize", "yes",
+                        "--dir", str(tmp_path), "--bind", "127.0.0.1"], check=True)
+        workers.wait_for(lambda: _pings(redis_url), 10, "redis to answer")
+
+    def stop_redis():
+        subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
+        workers.wait_for(lambda: not _pings(redis_url), 10, "redis to stop")
+
+    serve(api, 3)
+    start_redis()
+    try:
+        env = workers.worker_env(redis_url, RATECARD_OPENROUTER_BASE_URL=api.base_url, COLLECT_SOURCES="openrouter",
+                                 COLLECT_PENDING_GRACE_SECONDS="1")
+        run, _ = runs.create_run("openrouter", trigger="test")
+        workers.sender(redis_url).send_task("pricing.tasks.collect", args=[run.pk])  # queued, no worker yet
+        stop_redis()  # the queued message dies with it
+        start_redis()
+        time.sleep(1.5)
+        with workers.worker(env, "after-restart") as worker:
+            client = workers.sender(redis_url)
+            client.send_task("pricing.tasks.reconcile")
+            client.send_task("pricing.tasks.reconcile")  # twice: the claim makes the second harmless
+            workers.wait_for(lambda: CollectionRun.objects.get(pk=run.pk).status in CollectionRun.FINISHED, 60,
+                             "the reconciler to redo the lost run")
+            time.sleep(2)
+        run.refresh_from_db()
+        assert run.status == "complete", worker.log_text[-2000:]
+        assert run.attempts == 1
+        assert api.count("/api/v1/models") == 1
+        assert PricePeriod.objects.count() == 9
+    finally:
+        stop_redis()
+
+
+def _pings(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
