@@ -191,15 +191,22 @@ def _ensure_models(matcher: Matcher, infos: list[ModelInfo], quotes: list[Quote]
             matcher.by_hf[info.hf_id.lower()] = matcher.by_slug[slug.lower()]
 
 
-def _providers(quotes: list[Quote]) -> dict[str, int]:
+def _providers(quotes: list[Quote], source: Source) -> dict[str, int]:
     names: dict[str, str] = {}
     for quote in quotes:
         names.setdefault(quote.provider, quote.provider_name or quote.provider)
     existing = dict(Provider.objects.filter(slug__in=list(names)).values_list("slug", "id"))
     missing = [slug for slug in names if slug not in existing]
     if missing:
+        # A source that quotes itself (OpenRouter's list price) is an aggregator, not a host.
+        aggregator = source.kind == Source.Kind.AGGREGATOR
         Provider.objects.bulk_create(
-            [Provider(slug=slug[:64], name=names[slug][:200]) for slug in missing], ignore_conflicts=True
+            [
+                Provider(slug=slug[:64], name=names[slug][:200],
+                         kind=Provider.Kind.AGGREGATOR if aggregator and slug == source.slug else Provider.Kind.HOST)
+                for slug in missing
+            ],
+            ignore_conflicts=True,
         )
         existing.update(Provider.objects.filter(slug__in=missing).values_list("slug", "id"))
     return existing
@@ -299,7 +306,7 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
 
         matcher = Matcher.load(source.slug)
         _ensure_models(matcher, result.models, valid, source)
-        provider_ids = _providers(valid)
+        provider_ids = _providers(valid, source)
 
         # Curated history lists several dated prices of one offer in one payload: apply them in
         # date order. Two undated quotes for one offer in one run are a source bug.
