@@ -341,28 +341,7 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
             "id", "offer_id", "n_missed", "state_hash"
         ):
             open_periods[row[1]] = row
-        hashes: dict[tuple, str] = {}
-        states = {id(quote): _state(quote) for group in keyed.values() for quote in group}
-        need_full: list[int] = []
-        for key, group in keyed.items():
-            row = open_periods.get(offer_ids[key])
-            if row is None:
-                continue
-            for quote in group:
-                state = states[id(quote)]
-                if state not in hashes:
-                    hashes[state] = state_hash(state)
-                if hashes[state] != row[3] or quote.valid_from is not None:
-                    need_full.append(row[0])
-                    break
-        full: dict[int, tuple] = {}
-        for batch in _chunks(need_full):
-            for row in PricePeriod.objects.filter(pk__in=batch).values_list("id", "valid_from", *PRICE_FIELDS, "price_kind"):
-                full[row[0]] = (row[1], tuple(row[2:]))
-        pending = {
-            p.offer_id: p for p in PendingPrice.objects.filter(source=source)
-        }
-
+        pending = {p.offer_id: p for p in PendingPrice.objects.filter(source=source)}
         factor = Decimal(settings.INGEST_JUMP_FACTOR)
         unchanged: list[int] = []
         reset_missed: list[int] = []
@@ -372,6 +351,38 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
         pending_upserts: list[PendingPrice] = []
         pending_delete: list[int] = []
         touched_offers: set[int] = set()
+
+        # Fast path for the usual sweep: one undated quote whose fingerprint matches the open
+        # period is "seen again" and needs nothing else; only the rest go through the full logic.
+        hashes: dict[tuple, str] = {}
+        states = {id(quote): _state(quote) for group in keyed.values() for quote in group}
+        need_full: list[int] = []
+        done: set[tuple[int, int, str]] = set()
+        for key, group in keyed.items():
+            offer_id = offer_ids[key]
+            row = open_periods.get(offer_id)
+            if row is None:
+                continue
+            for quote in group:
+                state = states[id(quote)]
+                digest = hashes.get(state)
+                if digest is None:
+                    digest = hashes[state] = state_hash(state)
+                if digest != row[3] or quote.valid_from is not None:
+                    need_full.append(row[0])
+                    break
+            else:
+                if len(group) == 1:
+                    done.add(key)
+                    unchanged.append(row[0])
+                    if row[2]:
+                        reset_missed.append(row[0])
+                    if offer_id in pending:
+                        pending_delete.append(pending[offer_id].id)
+        full: dict[int, tuple] = {}
+        for batch in _chunks(need_full):
+            for row in PricePeriod.objects.filter(pk__in=batch).values_list("id", "valid_from", *PRICE_FIELDS, "price_kind"):
+                full[row[0]] = (row[1], tuple(row[2:]))
 
         known: set[tuple[int, datetime]] = set()
         dated = [offer_ids[k] for k, g in keyed.items() if g[0].valid_from is not None]
