@@ -75,6 +75,8 @@ class OfferRow:
     perf_at: datetime | None = None
     mix: tuple[int, int] = DEFAULT_MIX
     extra: dict = field(default_factory=dict)
+    # Other sources' current prices for the same offer where they disagree (see disagreements()).
+    others: list[dict] = field(default_factory=list)
 
     @property
     def blended(self) -> Decimal | None:
@@ -187,6 +189,24 @@ def offers_for_models(
     for group in grouped.values():
         group.sort(key=lambda r: (r.blended is None, r.blended or 0, r.provider_slug, r.variant))
     return grouped
+
+
+def disagreements(rows: list[OfferRow]) -> None:
+    """Attach to each row the other sources' open prices that differ from the one shown (one
+    query): a curated table that disagrees with the host's own API stays visible, not hidden."""
+    if not rows:
+        return
+    by_offer = {r.offer_id: r for r in rows}
+    periods = PricePeriod.objects.filter(offer_id__in=list(by_offer), valid_to__isnull=True).values_list(
+        "offer_id", "source__slug", "input", "output", "price_kind", "last_seen"
+    )
+    for offer_id, source_slug, input, output, kind, last_seen in periods:
+        row = by_offer[offer_id]
+        if source_slug == row.source_slug:
+            continue
+        if (input, output, kind) != (row.input, row.output, row.price_kind):
+            row.others.append({"source": source_slug, "input": input, "output": output, "price_kind": kind,
+                               "last_seen": last_seen})
 
 
 BASES = ("cheapest", "median", "first-party")

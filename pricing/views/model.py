@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pricing.cache import cache_key
 from pricing.models import Model
-from pricing.queries import QueryError, offers_for_model, parse_mix
+from pricing.queries import QueryError, disagreements, offers_for_model, parse_mix
 from pricing.queries.pages import PERF_RANGES, SORT_KEYS, perf_history, price_history, sort_rows
 from pricing.views import charts
 from pricing.views.common import bad_request, mix_label, not_found
@@ -92,6 +92,7 @@ def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
     if model is None:
         return not_found(request, f"No model {author}/{name} is tracked.")
     rows = offers_for_model(model, mix=mix)
+    disagreements(rows)
     ordered, sort = sort_rows(rows, sort)
     perf_sources = sorted({charts.perf_label(r.perf_source, r.perf_kind) for r in rows if r.perf_kind})
     return render(request, "pricing/model.html", {

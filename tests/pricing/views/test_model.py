@@ -114,7 +114,7 @@ def test_provider_and_model_names_are_escaped_in_html_and_figures(client, built)
 
 
 def test_its_query_count_is_fixed(client, built, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         client.get(URL)
 
 
@@ -125,3 +125,19 @@ def test_more_offers_add_no_queries(client, built, django_assert_num_queries):
     with django_assert_num_queries(len(before.captured_queries)):
         response = client.get(URL + "?range=7d&mix=1:1")  # another mix: figures not cached
     assert len(response.context["rows"]) == 35
+
+
+def test_a_source_that_disagrees_is_shown_beside_the_trusted_price(client):
+    from decimal import Decimal
+
+    from pricing.ingest import ingest
+    from tests.pricing.factories import T0, models, quote, result, run, source
+
+    models(1)
+    ingest(run(source("host-api", "api", 90), T0), result([quote(0, provider="acme", input="1", output="2")]), at=T0)
+    ingest(run(source("table", "curated", 30), T0), result([quote(0, provider="acme", input="3", output="4")]), at=T0)
+    response = client.get("/models/lab/model-0/")
+    row = response.context["rows"][0]
+    assert (row.source_slug, row.input) == ("host-api", Decimal("1"))
+    assert [(o["source"], o["input"]) for o in row.others] == [("table", Decimal("3"))]
+    assert "table says" in response.content.decode()
