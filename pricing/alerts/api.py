@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
 from . import outbox
@@ -157,7 +157,7 @@ def _form_data(payload: dict) -> dict:
 def _errors(form) -> tuple[int, dict]:
     fields = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
     first = next(iter(fields.items()), ("", ["invalid"]))
-    return 400, {"error": f"{first[0]}: {first[1][0]}" if first[0] != "__all__" else first[1][0], "fields": fields}
+    return Status(400, {"error": f"{first[0]}: {first[1][0]}" if first[0] != "__all__" else first[1][0], "fields": fields})
 
 
 def _rule_form(user, payload: dict, instance: Rule | None = None) -> RuleForm:
@@ -183,7 +183,7 @@ def create_rule(request, payload: RuleIn):
     form = _rule_form(request.auth, payload.dict())
     if not form.is_valid():
         return _errors(form)
-    return 201, rule_out(form.save())
+    return Status(201, rule_out(form.save()))
 
 
 @router.get("/rules/{rule_id}", response=RuleOut)
@@ -201,13 +201,13 @@ def update_rule(request, rule_id: int, payload: RulePatch):
     form = _rule_form(request.auth, merged, instance=rule)
     if not form.is_valid():
         return _errors(form)
-    return 200, rule_out(form.save())
+    return Status(200, rule_out(form.save()))
 
 
 @router.delete("/rules/{rule_id}", response={204: None})
 def delete_rule(request, rule_id: int):
     get_object_or_404(Rule, pk=rule_id, user=request.auth).delete()
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/channels", response=list[ChannelOut])
@@ -222,13 +222,13 @@ def create_channel(request, payload: ChannelIn):
         return _errors(form)
     channel = form.save()
     # The webhook secret and feed token are shown in this response only.
-    return 201, channel_out(channel, with_secret=True)
+    return Status(201, channel_out(channel, with_secret=True))
 
 
 @router.delete("/channels/{channel_id}", response={204: None})
 def delete_channel(request, channel_id: int):
     get_object_or_404(Channel, pk=channel_id, user=request.auth).delete()
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/channels/{channel_id}/test", response=TestOut)
