@@ -192,6 +192,7 @@ def main(argv: list[str]) -> None:
         _wait(targets["trivial"])
         for url in targets.values():
             _wait(url)  # first request builds the cached body
+            wrk(url, 2, args.connections)  # warm every worker process and thread before measuring
         results = {name: wrk(url, args.seconds, args.connections) for name, url in targets.items()}
     finally:
         if server is not None:
