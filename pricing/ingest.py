@@ -268,8 +268,14 @@ def _offers(
 ATTRIBUTES = ("quantization", "context_length", "status")
 
 
-def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = None, notify: bool = True) -> IngestStats:
-    """Apply one run's quotes and samples. See the module docstring for the rules."""
+def ingest(
+    run: CollectionRun, result: ParseResult, *, at: datetime | None = None, notify: bool = True,
+    payload_ids: dict[int, int] | None = None,
+) -> IngestStats:
+    """Apply one run's quotes and samples. See the module docstring for the rules.
+
+    ``payload_ids`` maps ``id(quote)`` to the RawPayload it was parsed from, so every period
+    points at the exact body that stated it (a run of OpenRouter has hundreds)."""
     at = at or timezone.now()
     stats = IngestStats()
     with transaction.atomic():
@@ -332,7 +338,8 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
         known_attrs: dict[int, list] = {}
         offer_ids, created = _offers(set(keyed), {k: g[0] for k, g in keyed.items()}, at, known_attrs)
         stats.seen = len(keyed)
-        payload_id = run.payloads.filter(payload__isnull=False).values_list("payload_id", flat=True).last()
+        default_payload = run.payloads.filter(payload__isnull=False).values_list("payload_id", flat=True).last()
+        payload_ids = payload_ids or {}
 
         # Open periods as (id, offer_id, n_missed, state_hash): no Decimals or datetimes to convert
         # for the many that did not change; the few that did are read in full below.
@@ -399,7 +406,7 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
                 first_seen=at,
                 last_seen=at,
                 run=run,
-                payload_id=payload_id,
+                payload_id=payload_ids.get(id(quote), default_payload),
                 provider_model_id=quote.provider_model_id[:300],
                 price_kind=quote.price_kind.value,
                 extra=quote.extra or {},
@@ -459,7 +466,8 @@ def ingest(run: CollectionRun, result: ParseResult, *, at: datetime | None = Non
                             pending_delete.append(held.id)
                         pending_upserts.append(
                             PendingPrice(offer_id=offer_id, source=source, first_seen=valid_from, last_seen=at,
-                                         run=run, payload_id=payload_id, price_kind=quote.price_kind.value,
+                                         run=run, payload_id=payload_ids.get(id(quote), default_payload),
+                                         price_kind=quote.price_kind.value,
                                          extra=quote.extra or {}, **{name: getattr(quote, name) for name in PRICE_FIELDS})
                         )
                         stats.pending += 1

@@ -36,6 +36,7 @@ def reparse(slug: str, *, dry_run: bool = False) -> dict[str, int]:
         CollectionRun.objects.filter(pk__in=[r.pk for r in run_list]).update(status="pending")
         for run in run_list:
             result = ParseResult()
+            payload_ids: dict[int, int] = {}
             ok = 0
             for use in run.payloads.all():
                 if use.payload is None or use.error:
@@ -43,14 +44,16 @@ def reparse(slug: str, *, dry_run: bool = False) -> dict[str, int]:
                     continue
                 payload = Payload(url=use.url, body=use.payload.body, fetched_at=use.fetched_at, kind=use.kind)
                 try:
-                    result.extend(collector.parse(payload))
+                    parsed = collector.parse(payload)
+                    payload_ids.update((id(quote), use.payload_id) for quote in parsed.quotes)
+                    result.extend(parsed)
                     ok += 1
                 except ParseError:
                     result.complete = False
                 counts["payloads"] += 1
             fetched = [use.fetched_at for use in run.payloads.all()]
             at = min(fetched) if fetched else run.slot
-            stats = ingest(run, result, at=at, notify=False) if ok else None
+            stats = ingest(run, result, at=at, notify=False, payload_ids=payload_ids) if ok else None
             status = "failed" if not ok else ("refused" if stats.refused else ("complete" if result.complete else "partial"))
             CollectionRun.objects.filter(pk=run.pk).update(status=status)
             counts["runs"] += 1

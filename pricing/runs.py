@@ -95,15 +95,19 @@ def process_payloads(run: CollectionRun, payloads: Iterable[Payload], collector,
     errors: list[str] = []
     n_ok = 0
     first_fetch = None
+    payload_ids: dict[int, int] = {}
     try:
         for payload in payloads:
-            store_payload(run, payload)
+            use = store_payload(run, payload)
             first_fetch = first_fetch or payload.fetched_at
             if payload.error:
                 errors.append(f"{payload.url}: {payload.error}")
                 continue
             try:
-                result.extend(collector.parse(payload))
+                parsed = collector.parse(payload)
+                if use.payload_id:
+                    payload_ids.update((id(quote), use.payload_id) for quote in parsed.quotes)
+                result.extend(parsed)
                 n_ok += 1
             except ParseError as exc:
                 errors.append(f"{payload.url}: {exc}")
@@ -125,7 +129,7 @@ def process_payloads(run: CollectionRun, payloads: Iterable[Payload], collector,
         result.complete = False
         run.status = Status.PARTIAL
     # Prices are as of the first response of the run, so a re-parse replays the same history.
-    stats = ingest(run, result, at=at or first_fetch)
+    stats = ingest(run, result, at=at or first_fetch, payload_ids=payload_ids)
     if stats.refused:
         finish(run, Status.REFUSED, stats, error=stats.refused)
         return

@@ -173,3 +173,19 @@ def test_bad_command_input_is_a_clear_error():
         collect("openrouter", "--from-file", "/nonexistent.json")
     with pytest.raises(CommandError, match="timezone"):
         collect("openrouter", "--from-file", str(MODELS_2026), "--at", "2026-08-22T00:00:00")
+
+
+def test_every_price_points_at_the_exact_payload_that_stated_it(server, monkeypatch):
+    from tests.pricing.openrouter_fake import serve
+
+    serve(server, 3)
+    monkeypatch.setenv("RATECARD_OPENROUTER_BASE_URL", server.base_url)
+    collect("openrouter")
+    run = CollectionRun.objects.get(source__slug="openrouter")
+    assert run.status == "complete" and run.payloads.count() == 4  # the list and three endpoint responses
+    for period in PricePeriod.objects.select_related("payload", "offer__provider"):
+        body = json.loads(period.payload.body)
+        if period.offer.provider.slug == "openrouter":
+            assert "endpoints" not in json.dumps(body)
+        else:
+            assert body["data"]["id"] == period.offer.provider_model_id or body["data"]["id"] == period.provider_model_id
