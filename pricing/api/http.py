@@ -158,6 +158,16 @@ def fast_path(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.method == "HEAD":
+            # Polling clients ask HEAD for the ETag: answer as GET, headers only.
+            request.method = "GET"
+            response = wrapper(request, *args, **kwargs)
+            request.method = "HEAD"
+            length = len(response.content) if not response.streaming else None
+            response.content = b""
+            if length is not None:
+                response["Content-Length"] = str(length)
+            return response
         if request.method == "GET":
             entry = cached_entry(request)
             if entry is not None:

@@ -125,3 +125,14 @@ def test_a_web_process_sees_a_new_generation_within_the_memo_time(client, built,
     assert client.get(URL)["ETag"] == first  # this process's copy, for under a second
     now[0] += 1.0
     assert client.get(URL)["ETag"] != first
+
+
+def test_head_answers_like_get_without_a_body(client):
+    from pricing.models import Model
+
+    Model.objects.create(slug="lab/headless", name="Headless", author="lab")
+    get = client.get("/api/v1/models")
+    head = client.head("/api/v1/models")
+    assert head.status_code == 200 and head.content == b""
+    assert head["ETag"] == get["ETag"]
+    assert head["Content-Length"] == str(len(get.content))
