@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from providers.base import ParseError, ParseResult, Payload, Quote
+from providers.base import ParseResult, Payload, Quote
 from providers.listing import (
     ListingCollector,
     denoise,
@@ -22,10 +22,10 @@ from providers.listing import (
     hf_id_of,
     item_id,
     kind_of,
-    label,
     load,
     opt_int,
     price,
+    quotes_from,
     text,
 )
 from providers.units import Unit
@@ -54,13 +54,7 @@ class ChutesCollector(ListingCollector):
     def parse(self, payload: Payload) -> ParseResult:
         root = expect_dict(load(payload.body), "Chutes response")
         items = expect_list(root.get("data"), "Chutes 'data'")
-        result = ParseResult()
-        for index, item in enumerate(items):
-            try:
-                result.quotes.append(_quote(item))
-            except ParseError as exc:
-                result.rejected.append((label(item, index), str(exc)))
-        return result
+        return quotes_from(items, _quote)
 
 
 def _quote(item: Any) -> Quote:

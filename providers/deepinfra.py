@@ -25,10 +25,10 @@ from providers.listing import (
     hf_id_of,
     item_id,
     kind_of,
-    label,
     load,
     opt_int,
     price,
+    quotes_from,
     scaled,
     split_suffixes,
     text,
@@ -51,16 +51,7 @@ class DeepInfraCollector(ListingCollector):
 
     def parse(self, payload: Payload) -> ParseResult:
         items = expect_list(load(payload.body), "DeepInfra response")
-        result = ParseResult()
-        for index, item in enumerate(items):
-            try:
-                quote = _quote(item, payload.fetched_at)
-            except ParseError as exc:
-                result.rejected.append((label(item, index, "model_name"), str(exc)))
-                continue
-            if quote is not None:
-                result.quotes.append(quote)
-        return result
+        return quotes_from(items, lambda item: _quote(item, payload.fetched_at), id_key="model_name")
 
 
 def _rate(pricing: dict[str, Any], key: str) -> Decimal | None:

@@ -9,11 +9,11 @@ use, and conversion goes through :func:`price`, which also guards the arithmetic
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Context, Decimal, DecimalException
 from typing import Any
 
-from providers.base import ParseError, Payload, PriceKind, SkipSource
+from providers.base import ParseError, ParseResult, Payload, PriceKind, Quote, SkipSource
 from providers.units import MAX_PER_MILLION, Unit, loads_strict, to_decimal, to_per_million
 
 # org/Name as Hugging Face spells repo ids: no spaces, one slash, no leading dot or dash.
@@ -107,6 +107,21 @@ def label(item: Any, index: int, key: str = "id") -> str:
     if isinstance(item, dict) and isinstance(item.get(key), str) and item[key].strip():
         return item[key].strip()
     return f"#{index}"
+
+
+def quotes_from(items: list[Any], make: Callable[[Any], Quote | None], *, id_key: str = "id") -> ParseResult:
+    """One quote per item through ``make``; an item it refuses goes to ``rejected`` with the
+    reason and the rest still parse; ``None`` means the item has no token price to record."""
+    result = ParseResult()
+    for index, item in enumerate(items):
+        try:
+            quote = make(item)
+        except ParseError as exc:
+            result.rejected.append((label(item, index, id_key), str(exc)))
+            continue
+        if quote is not None:
+            result.quotes.append(quote)
+    return result
 
 
 def text(value: Any) -> str:

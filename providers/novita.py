@@ -18,17 +18,17 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from providers.base import ParseError, ParseResult, Payload, Quote
+from providers.base import ParseResult, Payload, Quote
 from providers.listing import (
     ListingCollector,
     expect_dict,
     expect_list,
     item_id,
     kind_of,
-    label,
     load,
     opt_int,
     price,
+    quotes_from,
     text,
 )
 from providers.units import Unit
@@ -59,16 +59,7 @@ class NovitaCollector(ListingCollector):
     def parse(self, payload: Payload) -> ParseResult:
         root = expect_dict(load(payload.body), "Novita response")
         items = expect_list(root.get("data"), "Novita 'data'")
-        result = ParseResult()
-        for index, item in enumerate(items):
-            try:
-                quote = _quote(item)
-            except ParseError as exc:
-                result.rejected.append((label(item, index), str(exc)))
-                continue
-            if quote is not None:
-                result.quotes.append(quote)
-        return result
+        return quotes_from(items, _quote)
 
 
 def _component(item: dict[str, Any], pricing: dict[str, Any] | None, key: str, flat: str | None) -> Decimal | None:

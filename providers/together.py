@@ -23,10 +23,10 @@ from providers.listing import (
     hf_id_of,
     item_id,
     kind_of,
-    label,
     load,
     opt_int,
     price,
+    quotes_from,
     split_suffixes,
     text,
 )
@@ -49,16 +49,7 @@ class TogetherCollector(ListingCollector):
 
     def parse(self, payload: Payload) -> ParseResult:
         items = expect_list(load(payload.body), "Together response")
-        result = ParseResult()
-        for index, item in enumerate(items):
-            try:
-                quote = _quote(item)
-            except ParseError as exc:
-                result.rejected.append((label(item, index), str(exc)))
-                continue
-            if quote is not None:
-                result.quotes.append(quote)
-        return result
+        return quotes_from(items, _quote)
 
 
 def _quote(item: Any) -> Quote | None:
