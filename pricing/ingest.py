@@ -218,6 +218,8 @@ def _offers(
     """Offer ids for (provider_id, model_id, variant) keys, creating the missing ones. Fills
     ``known_attrs`` with each existing offer's attributes and its current price's source."""
     by_key: dict[tuple[int, int, str], int] = {}
+    if not keys:
+        return by_key, set()
     provider_ids = {k[0] for k in keys}
     model_ids = {k[1] for k in keys}
     fields = ("id", "provider_id", "model_id", "variant", *ATTRIBUTES, "current_period__source_id")
@@ -335,19 +337,27 @@ def ingest(
                 group.sort(key=lambda q: q.valid_from)
         stats.unmatched = matcher.record_unmatched(at)
 
+        # Open periods as (id, offer_id, n_missed, state_hash), with their offer's key and
+        # attributes in the same read: no Decimals or datetimes to convert for the many that did
+        # not change (the few that did are read in full below), and no second pass over offers.
+        open_periods: dict[int, tuple] = {}
         known_attrs: dict[int, list] = {}
-        offer_ids, created = _offers(set(keyed), {k: g[0] for k, g in keyed.items()}, at, known_attrs)
+        offer_ids: dict[tuple[int, int, str], int] = {}
+        for row in PricePeriod.objects.filter(source=source, valid_to__isnull=True).values_list(
+            "id", "offer_id", "n_missed", "state_hash", "offer__provider_id", "offer__model_id", "offer__variant",
+            *(f"offer__{name}" for name in ATTRIBUTES), "offer__current_period__source_id",
+        ):
+            open_periods[row[1]] = row[:4]
+            key = (row[4], row[5], row[6])
+            if key in keyed:
+                offer_ids[key] = row[1]
+                known_attrs[row[1]] = list(row[7:])
+        rest = set(keyed) - offer_ids.keys()
+        more, created = _offers(rest, {k: keyed[k][0] for k in rest}, at, known_attrs)
+        offer_ids.update(more)
         stats.seen = len(keyed)
         default_payload = run.payloads.filter(payload__isnull=False).values_list("payload_id", flat=True).last()
         payload_ids = payload_ids or {}
-
-        # Open periods as (id, offer_id, n_missed, state_hash): no Decimals or datetimes to convert
-        # for the many that did not change; the few that did are read in full below.
-        open_periods: dict[int, tuple] = {}
-        for row in PricePeriod.objects.filter(source=source, valid_to__isnull=True).values_list(
-            "id", "offer_id", "n_missed", "state_hash"
-        ):
-            open_periods[row[1]] = row
         pending = {p.offer_id: p for p in PendingPrice.objects.filter(source=source)}
         factor = Decimal(settings.INGEST_JUMP_FACTOR)
         unchanged: list[int] = []
@@ -506,8 +516,12 @@ def ingest(
 
         # Writes. Closing before opening keeps "one open period per offer and source" true at
         # every statement, which PostgreSQL checks per statement.
+        closing: dict[datetime, list[int]] = {}
         for period_id, valid_to in to_close:
-            PricePeriod.objects.filter(pk=period_id).update(valid_to=valid_to)
+            closing.setdefault(valid_to, []).append(period_id)
+        for valid_to, period_ids in closing.items():  # a sweep's changes share one instant
+            for batch in _chunks(period_ids):
+                PricePeriod.objects.filter(pk__in=batch).update(valid_to=valid_to)
         for period_id, offer_id in removed:
             PricePeriod.objects.filter(pk=period_id).update(valid_to=at, n_missed=F("n_missed") + 1)
             events.append(ChangeEvent(kind=ChangeEvent.Kind.REMOVED, offer_id=offer_id, source=source, at=at, run=run,
