@@ -135,16 +135,7 @@ class LlmPricesCollector(ListingCollector):
     key_required = False
     default_base_url = "https://www.llm-prices.com"
     path = "/historical-v1.json"
-
-    def _fetch(self, http: Any, api_key: str | None) -> Iterator[Payload]:
-        response = http.get(self.url)
-        yield Payload(
-            url=response.url or self.url,
-            body=response.body,
-            fetched_at=response.fetched_at,
-            kind="historical",
-            status=response.status,
-        )
+    payload_kind = "historical"
 
     def parse(self, payload: Payload) -> ParseResult:
         data = expect_dict(load(payload.body), "llm-prices response")
@@ -239,16 +230,7 @@ class GenaiPricesCollector(ListingCollector):
     key_required = False
     default_base_url = "https://raw.githubusercontent.com"
     path = "/pydantic/genai-prices/main/prices/data.json"
-
-    def _fetch(self, http: Any, api_key: str | None) -> Iterator[Payload]:
-        response = http.get(self.url)
-        yield Payload(
-            url=response.url or self.url,
-            body=response.body,
-            fetched_at=response.fetched_at,
-            kind="data",
-            status=response.status,
-        )
+    payload_kind = "data"
 
     def parse(self, payload: Payload) -> ParseResult:
         data = load(payload.body)

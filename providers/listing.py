@@ -44,6 +44,7 @@ class ListingCollector:
     key_required: bool = False
     default_base_url: str = ""
     path: str = ""
+    payload_kind: str = "models"  # which parser reads the one response (kept with the raw payload)
 
     def __init__(self, base_url: str | None = None):
         self.base_url = (base_url or self.default_base_url).rstrip("/")
@@ -65,7 +66,7 @@ class ListingCollector:
             url=response.url or self.url,
             body=response.body,
             fetched_at=response.fetched_at,
-            kind="models",
+            kind=self.payload_kind,
             status=response.status,
         )
 
