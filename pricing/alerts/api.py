@@ -9,6 +9,8 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
+from pricing.api.schemas import ErrorOut
+
 from . import outbox
 from .forms import ChannelForm, RuleForm, initial_for
 from .models import ApiToken, Channel, Rule
@@ -29,11 +31,6 @@ class TokenAuth(HttpBearer):
 
 
 router = Router(auth=TokenAuth(), tags=["alerts"])
-
-
-class Error(Schema):
-    error: str
-    fields: dict[str, list[str]] = {}
 
 
 class RuleIn(Schema):
@@ -154,10 +151,13 @@ def _form_data(payload: dict) -> dict:
     return data
 
 
-def _errors(form) -> tuple[int, dict]:
+def _errors(form) -> Status:
+    """The API's one error shape (pricing/api/schemas.ErrorOut), with a detail per field."""
     fields = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
     first = next(iter(fields.items()), ("", ["invalid"]))
-    return Status(400, {"error": f"{first[0]}: {first[1][0]}" if first[0] != "__all__" else first[1][0], "fields": fields})
+    message = f"{first[0]}: {first[1][0]}" if first[0] not in ("", "__all__") else first[1][0]
+    details = [{"field": name, "messages": messages} for name, messages in fields.items()]
+    return Status(400, {"error": {"code": "bad_parameter", "message": message, "details": details}})
 
 
 def _rule_form(user, payload: dict, instance: Rule | None = None) -> RuleForm:
@@ -178,7 +178,7 @@ def list_rules(request):
     return [rule_out(r) for r in rules.prefetch_related("channels")]
 
 
-@router.post("/rules", response={201: RuleOut, 400: Error})
+@router.post("/rules", response={201: RuleOut, 400: ErrorOut})
 def create_rule(request, payload: RuleIn):
     form = _rule_form(request.auth, payload.dict())
     if not form.is_valid():
@@ -191,7 +191,7 @@ def get_rule(request, rule_id: int):
     return rule_out(get_object_or_404(Rule, pk=rule_id, user=request.auth))
 
 
-@router.patch("/rules/{rule_id}", response={200: RuleOut, 400: Error})
+@router.patch("/rules/{rule_id}", response={200: RuleOut, 400: ErrorOut})
 def update_rule(request, rule_id: int, payload: RulePatch):
     rule = get_object_or_404(Rule, pk=rule_id, user=request.auth)
     merged = initial_for(rule)
@@ -215,7 +215,7 @@ def list_channels(request):
     return [channel_out(c) for c in Channel.objects.filter(user=request.auth)]
 
 
-@router.post("/channels", response={201: ChannelOut, 400: Error})
+@router.post("/channels", response={201: ChannelOut, 400: ErrorOut})
 def create_channel(request, payload: ChannelIn):
     form = ChannelForm(payload.dict(), user=request.auth)
     if not form.is_valid():

@@ -30,7 +30,10 @@ def post(client, url, data, **headers):
 
 def test_requests_without_a_valid_token_are_refused(client, user):
     assert client.get("/api/v1/alerts/rules").status_code == 401
-    assert client.get("/api/v1/alerts/rules", HTTP_AUTHORIZATION="Bearer rc_wrong").status_code == 401
+    response = client.get("/api/v1/alerts/rules", HTTP_AUTHORIZATION="Bearer rc_wrong")
+    assert response.status_code == 401
+    # The API's one error shape, here as everywhere under /api/v1/.
+    assert set(response.json()["error"]) >= {"code", "message"}
 
 
 def test_creating_listing_updating_and_deleting_a_rule(client, user, auth):
@@ -55,7 +58,8 @@ def test_creating_listing_updating_and_deleting_a_rule(client, user, auth):
 def test_bad_rules_get_a_400_with_the_reason(client, user, auth):
     response = post(client, "/api/v1/alerts/rules", {"condition": "drop", "channels": [email_channel(user).pk]}, **auth)
     assert response.status_code == 400
-    assert "percentage" in response.json()["error"]
+    assert "percentage" in response.json()["error"]["message"]
+    assert response.json()["error"]["code"] == "bad_parameter"
 
 
 def test_another_users_rules_are_invisible(client, auth, django_user_model):
@@ -78,7 +82,7 @@ def test_creating_a_webhook_channel_returns_its_secret_once(client, user, auth):
 def test_a_private_webhook_target_is_refused(client, auth, settings):
     settings.ALERTS_ALLOW_PRIVATE_WEBHOOKS = False
     response = post(client, "/api/v1/alerts/channels", {"kind": "webhook", "target": "http://[::1]/"}, **auth)
-    assert response.status_code == 400 and "not a public address" in response.json()["error"]
+    assert response.status_code == 400 and "not a public address" in response.json()["error"]["message"]
     assert not Channel.objects.exists()
 
 
