@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import escape
 from ninja import NinjaAPI
-from ninja.errors import HttpError, Throttled, ValidationError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 from ninja.openapi.docs import DocsBase
 
 from pricing.alerts.api import router as alerts_router
@@ -139,6 +139,17 @@ def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error(exc.status_code, "http_error", str(exc.message))
+
+
+# Ninja registers its own handlers for these subclasses ({"detail": ...}); ours keep one shape.
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error(401, "unauthenticated", "send a personal API token: Authorization: Bearer <token>")
+
+
+@api.exception_handler(AuthorizationError)
+def on_forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+    return error(403, "forbidden", "this token may not do that")
 
 
 @api.exception_handler(Exception)

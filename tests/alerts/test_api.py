@@ -3,19 +3,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.urls import path
-from ninja import NinjaAPI
 
-from pricing.alerts.api import router
 from pricing.alerts.models import ApiToken, Channel, Rule
 from pricing.models import Model
 from tests.alerts.helpers import email_channel
 
-api = NinjaAPI(urls_namespace="alerts-api-test")
-api.add_router("/alerts", router)
-urlpatterns = [path("api/v1/", api.urls)]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.alerts.test_api")]
+# The router as the project mounts it (pricing/api/api.py), with the API's own error handlers.
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
