@@ -66,7 +66,7 @@ def seed() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from pricing.ingest import ingest
+    from pricing.collection.ingest import ingest
     from pricing.models import CollectionRun, Model, Provider, Source
     from providers.base import ParseResult, PerfSample, Quote
 
@@ -151,7 +151,7 @@ def main(argv: list[str]) -> None:
     use_pg = _answers(5432) and not args.sqlite
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "pricing.settings",
+        "DJANGO_SETTINGS_MODULE": "ratecard.settings",
         "RATECARD_VAR_DIR": str(var),
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(48),
@@ -178,7 +178,7 @@ def main(argv: list[str]) -> None:
                        check=True)
         port = _free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "pricing.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            [sys.executable, "-m", "gunicorn", "ratecard.wsgi:application", "--bind", f"127.0.0.1:{port}",
              "--workers", str(args.workers), "--worker-class", args.worker_class, "--threads", str(args.threads),
              "--log-level", "warning"],
             env=env, cwd=ROOT, start_new_session=True,

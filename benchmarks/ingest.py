@@ -38,7 +38,7 @@ def _child(n_quotes: int) -> dict:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from pricing.ingest import ingest
+    from pricing.collection.ingest import ingest
     from pricing.models import CollectionRun, Model, PricePeriod, Source
     from providers.base import ParseResult, Quote
 
@@ -127,7 +127,7 @@ def main(argv: list[str]) -> None:
 
     results = []
     for backend in args.backends.split(","):
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="pricing.settings", DEBUG="true")
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="ratecard.settings", DEBUG="true")
         tmp = tempfile.mkdtemp(prefix="ratecard-bench-")
         env["RATECARD_VAR_DIR"] = tmp
         env.pop("REDIS_URL", None)

@@ -36,7 +36,7 @@ def _setup(postgres: bool) -> None:
         )
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{var}/bench.sqlite3"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "pricing.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "ratecard.settings"
     import django
 
     django.setup()

@@ -7,4 +7,4 @@ class PricingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from pricing import checks  # noqa: F401  (registers system checks)
+        from ratecard import checks  # noqa: F401  (registers system checks)

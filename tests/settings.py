@@ -14,8 +14,8 @@ os.environ.setdefault("RATECARD_VAR_DIR", tempfile.mkdtemp(prefix="ratecard-test
 os.environ.setdefault("ALERTS_ALLOW_PRIVATE_WEBHOOKS", "true")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
-from pricing.settings import *  # noqa: E402,F403
-from pricing.settings import DATABASES  # noqa: E402
+from ratecard.settings import *  # noqa: E402,F403
+from ratecard.settings import DATABASES  # noqa: E402
 
 
 def _answers(port: int) -> bool:

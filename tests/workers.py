@@ -1,6 +1,6 @@
 """Real Celery worker and beat processes for tests about workers (Redis broker, the test database).
 
-The processes run ``pricing.settings`` with the test database's URL, so they see what a
+The processes run ``ratecard.settings`` with the test database's URL, so they see what a
 ``transaction=True`` test committed. Each is killed at the end, whatever happens.
 """
 
@@ -32,7 +32,7 @@ def test_database_url() -> str:
 def worker_env(redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "RATECARD_TEST"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="pricing.settings",
+        DJANGO_SETTINGS_MODULE="ratecard.settings",
         DATABASE_URL=test_database_url(),
         REDIS_URL=redis_url,
         DEBUG="true",

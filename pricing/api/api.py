@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.openapi.docs import DocsBase
 
 from pricing.alerts.api import router as alerts_router
-from pricing.api import catalog, changes, compare, providers, runs
+from pricing.api import catalog, changes, compare, providers, run_log
 from pricing.api.http import ClientThrottle, error, throttled
 from pricing.queries import QueryError
 
@@ -92,7 +92,7 @@ api = NinjaAPI(
     throttle=[ClientThrottle()],
 )
 
-for module in (catalog, compare, providers, changes, runs):
+for module in (catalog, compare, providers, changes, run_log):
     api.add_router("", module.router)
 # Personal alert rules and channels (token auth), owned by the alerts app.
 api.add_router("alerts", alerts_router)

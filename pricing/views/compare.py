@@ -12,11 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from pricing import charts
 from pricing.cache import cache_key
 from pricing.queries import DEFAULT_MIX, QueryError, Reference, check_basis, parse_mix
 from pricing.queries.pages import end_of_day, model_choices, parse_day, periods_for_models, reference_sweep
 from pricing.ratios import MAX_MODELS, matrix, ratio, references, resolve_models
-from pricing.views import charts
 from pricing.views.common import bad_request, mix_label, not_found
 
 BASIS_CHOICES = [("first-party", "first-party (the lab's own price)"), ("cheapest", "cheapest host"),

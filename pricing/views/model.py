@@ -10,11 +10,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import json_script
 
+from pricing import charts
 from pricing.cache import cache_key
 from pricing.models import Model
 from pricing.queries import QueryError, disagreements, offers_for_model, parse_mix
 from pricing.queries.pages import PERF_RANGES, SORT_KEYS, perf_history, price_history, sort_rows
-from pricing.views import charts
 from pricing.views.common import bad_request, mix_label, not_found
 
 COLUMNS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pricing.alerts.models import Channel, Rule, new_webhook_secret
-from pricing.ingest import ingest
+from pricing.collection.ingest import ingest
 from pricing.models import CollectionRun, Model, Offer
 from tests.pricing.factories import T0, hours, quote, result, run, source
 

@@ -56,7 +56,7 @@ def worker(tmp_path):
         "DATABASE_URL": database_url(),
         "REDIS_URL": BROKER,
         "ALERTS_ALLOW_PRIVATE_WEBHOOKS": "true",
-        "DJANGO_SETTINGS_MODULE": "pricing.settings",
+        "DJANGO_SETTINGS_MODULE": "ratecard.settings",
         "RATECARD_VAR_DIR": str(tmp_path / "var"),
         "DB_CONN_MAX_AGE": "0",
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from pricing.ingest import ingest
+from pricing.collection.ingest import ingest
 from pricing.models import CollectionRun, Model, Provider, Source
 from providers.base import ParseResult, PerfSample, PriceKind, Quote
 

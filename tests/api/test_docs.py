@@ -33,7 +33,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 def test_swagger_ui_renders_every_operation_offline_under_the_strict_csp(live_server):
     from playwright.sync_api import sync_playwright
 
-    from pricing.middleware import CSP
+    from ratecard.middleware import CSP
 
     outside: list[str] = []
     errors: list[str] = []

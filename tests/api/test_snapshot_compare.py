@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def test_o1_against_r1_on_the_snapshot_at_launch_prices(client):
-    from pricing.snapshot import load
+    from pricing.collection.snapshot import load
 
     load()
     response = client.get("/api/v1/compare", {"models": "openai/o1,deepseek/deepseek-r1", "basis": "first-party",

@@ -36,7 +36,7 @@ def browser():
 @pytest.fixture
 def data(transactional_db):
     if SNAPSHOT.exists():
-        from pricing.snapshot import load
+        from pricing.collection.snapshot import load
 
         load()
     else:

@@ -9,9 +9,9 @@ import subprocess
 import pytest
 from django.db import connection, connections
 
-from pricing.ingest import ingest
+from pricing.collection.ingest import ingest
+from pricing.collection.snapshot import load
 from pricing.models import ChangeEvent, CollectionRun, Offer, PricePeriod, RawPayload
-from pricing.snapshot import load
 from tests.pricing.factories import T0, hours, models, quote, result, run, source
 
 pytestmark = [

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from pricing.collection.replay import reparse
 from pricing.models import ChangeEvent, CollectionRun, Offer, PricePeriod, RawPayload
-from pricing.reparse import reparse
 from tests.faults import FaultServer, Step
 
 pytestmark = pytest.mark.django_db

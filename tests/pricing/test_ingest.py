@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import DataError, IntegrityError, connection, connections, transaction
 
-from pricing.ingest import ingest, price_at
+from pricing.collection.ingest import ingest, price_at
 from pricing.models import ChangeEvent, ModelAlias, Offer, PendingPrice, PricePeriod, QuoteRejection
 from providers.base import PriceKind
 from tests.pricing.factories import T0, hours, models, quote, result, run, source

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from pricing.ingest import ingest
+from pricing.collection.ingest import ingest
 from pricing.models import PerfRollup, PerfSample
 from pricing.perf import prune, rollup
 from providers.base import ParseResult

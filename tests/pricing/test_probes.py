@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from pricing import probes
+from pricing import probe_runs as probes
 from pricing.models import PerfSample
 from tests.pricing.factories import T0, models, quote, result, run, source
 from tests.streamserver import StreamServer, StreamSettings
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def offer_at_together():
-    from pricing.ingest import ingest
+    from pricing.collection.ingest import ingest
 
     models(1)
     ingest(run(source(), T0), result([quote(0, provider="together", input="0.88", output="0.88")]), at=T0)

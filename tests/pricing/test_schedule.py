@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from pricing.schedule import beat_schedule
+from pricing.collection.schedule import beat_schedule
 
 
 def test_every_source_has_a_beat_entry_at_its_own_interval(settings):

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from pricing.collection.snapshot import load
 from pricing.models import ChangeEvent, CollectionRun, Model, Offer, PricePeriod, QuoteRejection
 from pricing.queries import offers_for_model, reference
-from pricing.snapshot import load
 
 pytestmark = pytest.mark.django_db
 

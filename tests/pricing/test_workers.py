@@ -14,7 +14,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from pricing import runs
+from pricing.collection import runs
 from pricing.models import ChangeEvent, CollectionRun, Offer, PricePeriod, RunPayload
 from tests import workers
 from tests.faults import FaultServer

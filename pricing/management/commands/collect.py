@@ -8,7 +8,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 import providers
-from pricing import runs
+from pricing.collection import runs
 
 
 class Command(BaseCommand):

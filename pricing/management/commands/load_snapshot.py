@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from pricing.snapshot import SNAPSHOT, load
+from pricing.collection.snapshot import SNAPSHOT, load
 
 
 class Command(BaseCommand):

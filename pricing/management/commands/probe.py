@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
-from pricing import probes
+from pricing import probe_runs as probes
 from pricing.models import Model
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 import providers
-from pricing.reparse import reparse
+from pricing.collection.replay import reparse
 
 
 class Command(BaseCommand):

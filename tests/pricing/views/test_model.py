@@ -130,7 +130,7 @@ def test_more_offers_add_no_queries(client, built, django_assert_num_queries):
 def test_a_source_that_disagrees_is_shown_beside_the_trusted_price(client):
     from decimal import Decimal
 
-    from pricing.ingest import ingest
+    from pricing.collection.ingest import ingest
     from tests.pricing.factories import T0, models, quote, result, run, source
 
     models(1)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from pricing.ingest import ingest
+from pricing.collection.ingest import ingest
 from pricing.models import CollectionRun, Model, Offer, Provider, Source
 from pricing.models import PerfSample as PerfSampleRow
 from providers.base import ParseResult, PerfSample, PriceKind, Quote
@@ -78,7 +78,7 @@ def build(now: datetime | None = None) -> dict:
     hf = _source("huggingface", "aggregator")
     sweep(hf, recent, [q("novita", R1, "0.7", "2.5", context_length=64000)], [s("novita", R1, "949", "30.6")])
     probe = _source("probe", "probe")
-    # Our probe writes samples for offers others priced (pricing.probes); recorded here directly.
+    # Our probe writes samples for offers others priced (pricing.probe_runs); recorded here directly.
     PerfSampleRow.objects.create(
         offer=Offer.objects.get(model__slug=LLAMA, provider__slug="deepinfra"), source=probe, kind="probe",
         observed_at=now - timedelta(minutes=5), window="probe", ttft_p50_ms=Decimal("210"), tps_p50=Decimal("120"),

@@ -16,11 +16,11 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from pricing.ingest import ingest
+from pricing.collection.ingest import ingest
 from pricing.models import CollectionRun, Model, ModelAlias, Provider, Source
 from providers.base import ParseResult, PerfSample, PriceKind, Quote
 
-SNAPSHOT = Path(__file__).resolve().parent / "snapshot" / "snapshot.json"
+SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshot" / "snapshot.json"
 
 
 def _dec(value) -> Decimal | None:

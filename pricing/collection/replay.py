@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 import providers
-from pricing.ingest import ingest
+from pricing.collection.ingest import ingest
 from pricing.models import ChangeEvent, CollectionRun, Offer, PendingPrice, PerfSample, PricePeriod, Source
 from providers.base import ParseError, ParseResult, Payload
 

@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import providers
-from pricing.ingest import IngestStats, ingest, store_payload
+from pricing.collection.ingest import IngestStats, ingest, store_payload
 from pricing.models import CollectionRun, Source
 from providers.base import FetchError, ParseError, ParseResult, Payload, SkipSource
 from providers.http import HttpClient

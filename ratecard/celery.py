@@ -6,9 +6,9 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pricing.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ratecard.settings")
 
-app = Celery("pricing")
+app = Celery("ratecard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_serializer="json",
@@ -28,11 +28,11 @@ app.conf.update(
     timezone="UTC",
     enable_utc=True,
 )
-app.autodiscover_tasks(["pricing"])
+app.autodiscover_tasks(["pricing.collection"])
 
 
 @app.on_after_finalize.connect
 def _schedule(sender: Celery, **kwargs) -> None:
-    from pricing.schedule import beat_schedule
+    from pricing.collection.schedule import beat_schedule
 
     sender.conf.beat_schedule = beat_schedule()

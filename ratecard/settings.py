@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from pricing.env import env_bool, env_float, env_int, env_list, env_str
+from ratecard.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("RATECARD_VAR_DIR", str(BASE_DIR / "var")))
@@ -52,11 +52,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "pricing.middleware.ContentSecurityPolicyMiddleware",
+    "ratecard.middleware.ContentSecurityPolicyMiddleware",
 ]
 
-ROOT_URLCONF = "pricing.urls"
-WSGI_APPLICATION = "pricing.wsgi.application"
+ROOT_URLCONF = "ratecard.urls"
+WSGI_APPLICATION = "ratecard.wsgi.application"
 
 TEMPLATES = [
     {

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from pricing import runs
+from pricing.collection import runs
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,6 @@ def run_probes() -> None:
 
 @shared_task(name="pricing.tasks.run_probes_now", ignore_result=True, soft_time_limit=900, time_limit=960)
 def run_probes_now() -> int:
-    from pricing.probes import run_scheduled_probes
+    from pricing.probe_runs import run_scheduled_probes
 
     return run_scheduled_probes()

@@ -30,7 +30,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from pricing.cache import bump_generation
-from pricing.matching import Matcher
+from pricing.collection.matching import Matcher
 from pricing.models import (
     ChangeEvent,
     CollectionRun,
@@ -643,7 +643,7 @@ def _after_change(*, dispatch: bool) -> None:
     if not dispatch:
         return  # history loads and baselines alert nobody
     try:
-        from pricing.tasks import dispatch_alerts
+        from pricing.collection.tasks import dispatch_alerts
     except ImportError:  # pragma: no cover - alerts not installed
         return
     try:

@@ -1,0 +1,1 @@
+"""Collection: beat -> fetched payloads -> parsed quotes -> matched, guarded, written prices."""
