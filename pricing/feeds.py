@@ -14,6 +14,8 @@ from django.http import Http404, HttpRequest
 from django.utils.feedgenerator import Atom1Feed
 
 from pricing.models import ChangeEvent, Model, Provider
+from pricing.money import amount
+from pricing.change_text import summary
 
 # Attribute events (a context length edited) are not price changes.
 FEED_KINDS = ("price", "new_offer", "removed", "returned")
@@ -28,8 +30,7 @@ def _price(state: object) -> str:
         return kind
     parts = []
     for name, label in (("input", "in"), ("output", "out")):
-        value = state.get(name)
-        parts.append(f"${value} {label}" if value not in (None, "") else f"? {label}")
+        parts.append(f"{amount(state.get(name), none='?')} {label}")
     return " / ".join(parts) + " per M tokens"
 
 
@@ -56,7 +57,7 @@ class ChangesFeed(Feed):
         offer = item.offer
         variant = f" [{offer.variant}]" if offer.variant else ""
         what = {
-            "price": f"{_price(item.old)} → {_price(item.new)}",
+            "price": summary(item),
             "new_offer": f"new offer at {_price(item.new)}",
             "removed": "offer removed",
             "returned": f"offer returned at {_price(item.new)}",

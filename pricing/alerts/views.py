@@ -16,6 +16,7 @@ from .forms import ChannelForm, RuleForm, SignupForm, TokenForm
 from .models import ApiToken, Attempt, Channel, Message, Rule
 
 FEED_SIZE = 50
+PREFILL = ("model", "provider", "variant", "condition", "price_field", "threshold", "mix", "attribute")
 
 
 @require_http_methods(["GET", "POST"])
@@ -62,7 +63,9 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_new(request: HttpRequest) -> HttpResponse:
-    form = RuleForm(request.POST or None, user=request.user)
+    # "Alert me" on a model or provider page links here with the scope filled in (?model=…).
+    prefill = {k: request.GET[k][:200] for k in PREFILL if request.GET.get(k)}
+    form = RuleForm(request.POST or None, user=request.user, initial=prefill)
     if request.method == "POST":
         if form.is_valid():
             rule = form.save()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from pricing import money
+from pricing import change_text, money
 
 register = template.Library()
 
@@ -27,9 +27,7 @@ def price(value: Decimal | None) -> str:
 
 @register.filter
 def times(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return f"{Decimal(value).quantize(Decimal('0.1'), ROUND_HALF_UP)}x"
+    return money.times(value)
 
 
 @register.filter
@@ -75,3 +73,9 @@ def plain(value: Decimal | None) -> str:
 def sortval(value: Decimal | None) -> str:
     """A data-value for client-side sorting: plain digits, empty when unknown (sorted last)."""
     return money.plain(value) or ""
+
+
+@register.filter
+def what_changed(event) -> str:
+    """A change event in one line, only what moved: "cached input — → $7.50 per M tokens"."""
+    return change_text.summary(event)

@@ -8,9 +8,10 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from pricing.change_text import describe
 from pricing.models import ChangeEvent
 from pricing.queries import QueryError
-from pricing.queries.pages import describe, events_query, parse_day
+from pricing.queries.pages import events_query, parse_day
 from pricing.views.common import bad_request
 
 PER_PAGE = 50

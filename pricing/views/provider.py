@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from pricing.change_text import describe
 from pricing.models import Provider
 from pricing.queries import QueryError, parse_mix
-from pricing.queries.pages import describe, provider_events, provider_offers
+from pricing.queries.pages import provider_events, provider_offers
 from pricing.views.common import bad_request, mix_label, not_found
 
 

@@ -20,7 +20,8 @@ def test_the_changes_feed_is_atom_with_newest_first(client, built):
     items = entries(client.get("/feeds/changes.atom"))
     assert len(items) == 5  # price changes and new offers; no attribute events
     title = items[0].find(f"{ATOM}title").text
-    assert title == "DeepSeek: R1 at Together AI: $7 in / $7 out per M tokens → $3 in / $7 out per M tokens"
+    # Only what changed, in the pages' format.
+    assert title == "DeepSeek: R1 at Together AI: input $7.00 → $3.00 per M tokens"
     assert items[0].find(f"{ATOM}id").text.startswith("urn:uuid:")
 
 
