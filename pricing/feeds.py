@@ -13,9 +13,9 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.feedgenerator import Atom1Feed
 
+from pricing.change_text import summary
 from pricing.models import ChangeEvent, Model, Provider
 from pricing.money import amount
-from pricing.change_text import summary
 
 # Attribute events (a context length edited) are not price changes.
 FEED_KINDS = ("price", "new_offer", "removed", "returned")
