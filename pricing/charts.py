@@ -15,7 +15,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 
 from pricing.models import PricePeriod
-from pricing.money import usd
+from pricing.money import amount, times, usd
 from pricing.queries import OfferRow, Reference, blended
 from pricing.queries.pages import PerfHistory
 
@@ -87,22 +87,25 @@ def price_history_figure(rows: list[OfferRow], periods: dict[int, list[PricePeri
         history = [p for p in periods.get(row.offer_id, []) if p.input is not None and p.output is not None]
         if not history:
             continue
-        xs, ys, sizes = [], [], []
+        xs, ys, sizes, labels = [], [], [], []
         for p in history:
+            price = blended(p.input, p.output, mix)
             xs.append(_iso(p.valid_from))
-            ys.append(_f(blended(p.input, p.output, mix)))
+            ys.append(_f(price))
             sizes.append(7)
+            labels.append(amount(price))
         last = history[-1]
         xs.append(_iso(last.valid_to or now))
         ys.append(ys[-1] if last.valid_to is None else None)
         sizes.append(0)
-        # One hover template per trace, not a string per point: a year of daily changes stays small.
-        # d3's "$,.4~f" prints $0.875, never an exponent.
+        labels.append(labels[-1])
+        # The hover reads the price as pages print it ("$0.0593", "$2.60"), a short string per
+        # change point (prices are stored as change points, so a year is still few of them).
         traces.append(arrays(go.Scatter(
             mode="lines+markers", line_shape="hv", name=offer_label(row),
-            hovertemplate=offer_label(row) + "<br>%{y:$,.4~f} / M tokens blended<br>from %{x}<extra></extra>",
+            hovertemplate=offer_label(row) + "<br>%{text} / M tokens blended<br>from %{x}<extra></extra>",
             connectgaps=False,
-        ), x=xs, y=ys, marker__size=sizes))
+        ), x=xs, y=ys, text=labels, marker__size=sizes))
     a, b = mix
     return figure(traces, title=dict(text=f"Blended price history ({a}:{b} input:output)"),
                   yaxis=dict(title=dict(text="USD / M tokens"), tickprefix="$", tickformat=",.4~f", rangemode="tozero"),
@@ -156,8 +159,22 @@ def latency_figure(rows: list[OfferRow], history: PerfHistory) -> dict:
                   yaxis=dict(title=dict(text="ms"), rangemode="tozero"), xaxis=dict(type="date"))
 
 
+def ratio_words(value: Decimal | None) -> str:
+    """A ratio as a person says it: "27.3x dearer", "0.30x (3.33x cheaper)", "same price"."""
+    if value is None:
+        return "—"
+    if value == 1:
+        return "1.00x (same price)"
+    if value > 1:
+        return f"{times(value)} (dearer)"
+    return f"{times(value)} ({times(1 / value)} cheaper)" if value else "0x"
+
+
 def ratio_history_figure(labels: list[str], sweep: list[tuple[datetime, list[Reference]]], now: datetime) -> dict:
-    """The ratio of each model to the last one (blended, and input/output for a pair) over time."""
+    """The ratio of each model to the last one (blended, and input/output for a pair) over time.
+
+    A log axis, so 0.3x sits as far below the 1x line as 3.3x sits above it; the axis says what
+    is divided by what, not "times dearer" (wrong for every point below the line)."""
     traces = []
     if len(labels) < 2 or not sweep:
         return figure([], title=dict(text="Ratio over time"))
@@ -165,30 +182,35 @@ def ratio_history_figure(labels: list[str], sweep: list[tuple[datetime, list[Ref
     fields = ["blended", "input", "output"] if len(labels) == 2 else ["blended"]
     for i in range(base):
         for name in fields:
-            xs, ys = [], []
+            xs, ys, words = [], [], []
             for at, refs in sweep:
                 a, b = getattr(refs[i], name), getattr(refs[base], name)
-                value = None if a is None or b is None or b == 0 else a / b
-                y = _f(value.quantize(Decimal("0.01")) if value is not None else None)
+                value = None if a is None or b is None or b == 0 or a == 0 else (a / b).quantize(Decimal("0.01"))
+                y = _f(value)
                 if (ys and ys[-1] == y) or (y is None and not ys):
                     continue
                 xs.append(_iso(at))
                 ys.append(y)
+                words.append(ratio_words(value))
             if not xs:
                 continue
             xs.append(_iso(now))
             ys.append(ys[-1])
+            words.append(words[-1])
             label = f"{labels[i]} / {labels[base]} ({name})"
             traces.append(arrays(go.Scatter(mode="lines+markers", line_shape="hv", name=label,
-                                            hovertemplate=label + "<br>%{y:.2f}x since %{x}<extra></extra>"),
-                                 x=xs, y=ys))
+                                            hovertemplate=label + "<br>%{text} since %{x}<extra></extra>"),
+                                 x=xs, y=ys, text=words))
     return figure(traces, title=dict(text="Ratio over time"), xaxis=dict(type="date"),
-                  yaxis=dict(title=dict(text="times dearer"), ticksuffix="x", rangemode="tozero"))
+                  yaxis=dict(title=dict(text=f"price ÷ {labels[base]}'s price (log; 1x = same)"), type="log",
+                             ticksuffix="x", tickformat=".2~r"),
+                  shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=1, y1=1,
+                               line=dict(color="#98a2b3", dash="dash", width=1))])
 
 
 def matrix_figure(labels: list[str], cells: list[list[Decimal | None]]) -> dict:
     z = [[_f(c) for c in row] for row in cells]
-    text = [[("—" if c is None else f"{c}x") for c in row] for row in cells]
+    text = [[times(c) for c in row] for row in cells]
     heat = go.Heatmap(z=z, x=labels, y=labels, text=text, texttemplate="%{text}", colorscale="Blues",
                       hovertemplate="%{y} / %{x}: %{text}<extra></extra>", showscale=False)
     return figure([heat], title=dict(text="Blended price ratio (row / column)"),

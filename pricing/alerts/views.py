@@ -9,6 +9,7 @@ from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import outbox
@@ -28,8 +29,18 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome. Add a channel, then a rule.")
-        return redirect("alerts:index")
-    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+        return redirect(_next(request) or "alerts:index")
+    return render(request, "registration/signup.html", {"form": form, "next": _next(request)},
+                  status=400 if form.errors else 200)
+
+
+def _next(request: HttpRequest) -> str:
+    """Where to go back to ("alert me" on a model page -> sign up -> the prefilled rule form);
+    only a path on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                         require_https=request.is_secure())
+    return target if ok and target.startswith("/") else ""
 
 
 def _page(request: HttpRequest, **extra) -> HttpResponse:

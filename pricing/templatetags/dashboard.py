@@ -79,3 +79,14 @@ def sortval(value: Decimal | None) -> str:
 def what_changed(event) -> str:
     """A change event in one line, only what moved: "cached input — → $7.50 per M tokens"."""
     return change_text.summary(event)
+
+
+@register.filter
+def author(slug: str) -> str:
+    """The first half of a model slug, for {% url 'model' slug|author slug|modelname %}."""
+    return str(slug).partition("/")[0]
+
+
+@register.filter
+def modelname(slug: str) -> str:
+    return str(slug).partition("/")[2]

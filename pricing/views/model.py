@@ -13,9 +13,10 @@ from django.utils.html import json_script
 from pricing import charts
 from pricing.cache import cache_key
 from pricing.models import Model
-from pricing.queries import QueryError, disagreements, offers_for_model, parse_mix
+from pricing.queries import DEFAULT_MIX, QueryError, disagreements, offers_for_model, parse_mix
 from pricing.queries.pages import PERF_RANGES, SORT_KEYS, perf_history, price_history, sort_rows
-from pricing.views.common import bad_request, mix_label, not_found
+from pricing.related import compare_pair, related_models
+from pricing.views.common import FieldErrors, mix_label, not_found
 
 COLUMNS = [
     # (sort key, header, numeric)
@@ -34,14 +35,23 @@ COLUMNS = [
 ]
 
 
-def _params(request: HttpRequest) -> tuple[tuple[int, int], str | None, str]:
-    mix = parse_mix(request.GET.get("mix"))
-    sort = request.GET.get("sort") or None
-    if sort and sort.lstrip("-") not in SORT_KEYS:
-        raise QueryError(f"sort must be one of {', '.join(SORT_KEYS)} (prefix - for descending), not {sort[:20]!r}")
-    range_key = request.GET.get("range") or "90d"
-    if range_key not in PERF_RANGES:
-        raise QueryError(f"range must be one of {', '.join(PERF_RANGES)}, not {range_key[:20]!r}")
+def _sort(text: str | None) -> str | None:
+    if text and text.lstrip("-") not in SORT_KEYS:
+        raise QueryError(f"sort must be one of {', '.join(SORT_KEYS)} (prefix - for descending), not {text[:20]!r}")
+    return text or None
+
+
+def _range(text: str | None) -> str:
+    if text and text not in PERF_RANGES:
+        raise QueryError(f"range must be one of {', '.join(PERF_RANGES)}, not {text[:20]!r}")
+    return text or "90d"
+
+
+def _params(request: HttpRequest, errors: FieldErrors) -> tuple[tuple[int, int], str | None, str]:
+    """Each parameter on its own: one bad value is reported at its field, the others still apply."""
+    mix = errors.take("mix", parse_mix, request.GET.get("mix"), default=DEFAULT_MIX)
+    sort = errors.take("sort", _sort, request.GET.get("sort"), default=None)
+    range_key = errors.take("range", _range, request.GET.get("range"), default="90d")
     return mix, sort, range_key
 
 
@@ -88,10 +98,8 @@ def _lookup(author: str, name: str) -> Model | None:
 
 
 def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
-    try:
-        mix, sort, range_key = _params(request)
-    except QueryError as exc:
-        return bad_request(request, str(exc))
+    errors = FieldErrors()
+    mix, sort, range_key = _params(request, errors)
     model = _lookup(author, name)
     if model is None:
         return not_found(request, f"No model {author}/{name} is tracked.")
@@ -100,7 +108,10 @@ def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
     ordered, sort = sort_rows(rows, sort)
     perf_sources = sorted({charts.perf_label(r.perf_source, r.perf_kind) for r in rows if r.perf_kind})
     figures, figure_tags = _figures(model, rows, mix, range_key)
+    related = related_models(model)
     return render(request, "pricing/model.html", {
+        "related": related,
+        "compare_pair": compare_pair(model, related),
         "model": model,
         "rows": ordered,
         "sort": sort,
@@ -113,15 +124,16 @@ def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
         "figure_tags": figure_tags,
         "perf_sources": perf_sources,
         "n_priced": sum(1 for r in rows if r.is_priced),
-    })
+        "errors": errors,
+    }, status=errors.status)
 
 
 def model_series(request: HttpRequest, author: str, name: str) -> JsonResponse:
     """The same figures as JSON, for scripts and for charts refreshed without reloading the page."""
-    try:
-        mix, _, range_key = _params(request)
-    except QueryError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+    errors = FieldErrors()
+    mix, _, range_key = _params(request, errors)
+    if errors:
+        return JsonResponse({"error": "; ".join(f"{k}: {v}" for k, v in errors.items())}, status=400)
     model = _lookup(author, name)
     if model is None:
         return JsonResponse({"error": f"unknown model {author}/{name}"}, status=404)

@@ -65,7 +65,10 @@ def test_the_form_works_without_javascript(client, built):
 def test_bad_parameters_are_400_and_unknown_models_404(client, built, query, status):
     response = client.get(f"/compare/?{query}")
     assert response.status_code == status
-    assert response.context["message"]
+    # Shown at the field on the compare page itself, the form still there to correct it.
+    assert response.context["errors"]
+    body = response.content.decode()
+    assert 'class="field-error"' in body and 'class="compare-form"' in body
 
 
 def test_its_query_count_is_fixed_and_more_offers_add_none(client, built, django_assert_num_queries,
