@@ -25,7 +25,7 @@ LAYOUT = dict(
     margin=dict(l=60, r=20, t=40, b=50),
     hovermode="closest",
     showlegend=True,
-    legend=dict(orientation="h", y=-0.2),
+    legend=dict(orientation="h", y=-0.22, yanchor="top"),
     font=dict(family="system-ui, sans-serif", size=12),
 )
 

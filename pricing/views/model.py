@@ -20,13 +20,14 @@ from pricing.views.common import FieldErrors, mix_label, not_found
 
 COLUMNS = [
     # (sort key, header, numeric)
+    # Provider and blended first: on a phone they stay in view while the rest scrolls.
     ("provider", "Provider", False),
-    ("quantization", "Quant.", False),
-    ("context", "Context", True),
+    ("blended", "Blended", True),
     ("input", "Input", True),
     ("output", "Output", True),
     ("cached", "Cached input", True),
-    ("blended", "Blended", True),
+    ("quantization", "Quant.", False),
+    ("context", "Context", True),
     ("ttft", "TTFT p50", True),
     ("tps", "Throughput p50", True),
     ("uptime", "Uptime", True),

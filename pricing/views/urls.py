@@ -1,9 +1,11 @@
 from django.urls import path
 
-from pricing.views import changes, compare, health, home, model, provider, search
+from pricing.views import changes, compare, health, home, model, provider, search, site
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("robots.txt", site.robots_txt, name="robots"),
+    path("favicon.ico", site.favicon, name="favicon"),
     path("", home.home, name="home"),
     path("models/<str:author>/<str:name>/", model.model_page, name="model"),
     path("models/<str:author>/<str:name>/series.json", model.model_series, name="model-series"),
