@@ -216,3 +216,50 @@ def matrix_figure(labels: list[str], cells: list[list[Decimal | None]]) -> dict:
     return figure([heat], title=dict(text="Blended price ratio (row / column)"),
                   yaxis=dict(autorange="reversed", automargin=True), xaxis=dict(automargin=True, side="top"),
                   margin=dict(l=160, r=20, t=100, b=20))
+
+
+# Ticks of a log price axis at 1-2-5 steps, labelled as pages print prices.
+LOG_TICKS = [f"{m}e{e}" for e in range(-3, 3) for m in (1, 2, 5)]
+
+
+def _is_first_party(model, row: OfferRow) -> bool:
+    return row.provider_slug == (model.first_party.slug if model.first_party_id else model.author_part)
+
+
+def market_figure(models: list, rows: dict[int, list[OfferRow]], mix: tuple[int, int]) -> dict:
+    """The spread at a glance: one line per open model (most hosts at the top), each current
+    host's blended price a point on a log axis (a 10x spread spans as much at $0.05 as at $5),
+    the lab's own price a diamond, aggregators hollow. Hover: host, quantization, TTFT."""
+    kinds = {"host": ([], [], []), "first-party": ([], [], []), "aggregator": ([], [], [])}
+    for model in models:
+        for row in rows.get(model.id, []):
+            if not row.is_priced or row.price_kind != "fixed" or not row.blended:
+                continue
+            kind = "first-party" if _is_first_party(model, row) else (
+                "aggregator" if row.provider_kind == "aggregator" else "host")
+            xs, ys, text = kinds[kind]
+            xs.append(_f(row.blended))
+            ys.append(esc(model.name))
+            ttft = f"{row.ttft_ms:,.0f} ms to first token (p50)" if row.ttft_ms is not None else "no TTFT measured"
+            text.append(f"<b>{offer_label(row)}</b>{' (first party)' if kind == 'first-party' else ''}<br>"
+                        f"{esc(usd(row.blended))} blended {mix[0]}:{mix[1]}<br>"
+                        f"{esc(row.quantization or 'quantization not stated')} · {ttft}")
+    styles = {
+        "host": dict(symbol="circle", size=9, color="#2456d3", opacity=0.75),
+        "first-party": dict(symbol="diamond", size=13, color="#d92d20", line=dict(color="#fff", width=1)),
+        "aggregator": dict(symbol="circle-open", size=10, color="#667085"),
+    }
+    names = {"host": "a host", "first-party": "the lab's own price", "aggregator": "an aggregator"}
+    traces = [
+        arrays(go.Scatter(mode="markers", name=names[kind], marker=styles[kind], hovertemplate="%{text}<extra></extra>"),
+               x=xs, y=ys, text=text)
+        for kind, (xs, ys, text) in kinds.items() if xs
+    ]
+    order = [esc(m.name) for m in models]
+    prices = [x for xs, _, _ in kinds.values() for x in xs]
+    ticks = [float(t) for t in LOG_TICKS if prices and min(prices) / 3 <= float(t) <= max(prices) * 3]
+    return figure(traces, title=dict(text=f"Every current host's price, blended {mix[0]}:{mix[1]}"),
+                  xaxis=dict(type="log", title=dict(text="USD / M tokens (log scale)"), tickvals=ticks,
+                             ticktext=[amount(Decimal(str(t))) for t in ticks]),
+                  yaxis=dict(type="category", categoryorder="array", categoryarray=order[::-1], automargin=True),
+                  height=max(320, 60 + 34 * len(models)), margin=dict(l=10, r=20, t=40, b=50))

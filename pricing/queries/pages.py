@@ -218,6 +218,7 @@ class Spread:
     cheapest: OfferRow | None
     median: Decimal | None
     dearest: OfferRow | None
+    offers: list[OfferRow] = field(default_factory=list)  # every current offer, for the market chart
 
     @property
     def factor(self) -> Decimal | None:
@@ -238,7 +239,8 @@ def popular_open_models(limit: int = 10, mix: tuple[int, int] = DEFAULT_MIX) -> 
     )
     if not models:
         return []
-    rows = offers_for_models(models, mix=mix, perf=False)
+    # With latency: the home page's market chart shows each host's TTFT on hover.
+    rows = offers_for_models(models, mix=mix, perf=True)
     out = []
     for model in models:
         priced = [r for r in rows[model.id] if r.is_priced and r.price_kind == "fixed"]
@@ -246,7 +248,7 @@ def popular_open_models(limit: int = 10, mix: tuple[int, int] = DEFAULT_MIX) -> 
         out.append(Spread(
             model, model.n_hosts, priced[0] if priced else None,
             Decimal(str(statistics.median(r.blended for r in priced))) if priced else None,
-            priced[-1] if priced else None,
+            priced[-1] if priced else None, rows[model.id],
         ))
     return out
 
