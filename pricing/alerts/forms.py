@@ -29,6 +29,14 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
 
+LABELS = {
+    "name": "Name (optional)", "model": "Model", "provider": "Provider", "variant": "Variant",
+    "exact_offer": "Only this exact offer", "condition": "Condition", "price_field": "Which price",
+    "mix": "Input:output mix", "threshold": "Threshold (USD / M tokens)", "percent": "Percent",
+    "attribute": "Which attribute", "source": "Source", "stale_hours": "Stale after (hours)", "digest": "Send",
+}
+
+
 class RuleForm(forms.Form):
     name = forms.CharField(max_length=200, required=False)
     # Slugs underneath (the JSON API sends them), picked by name from a list on the page.
@@ -61,6 +69,8 @@ class RuleForm(forms.Form):
             kwargs["initial"] = initial_for(instance)
         super().__init__(*args, **kwargs)
         self.fields["channels"].queryset = Channel.objects.filter(user=user)
+        for name, label in LABELS.items():
+            self.fields[name].label = label
         # The pickers: every model and provider by name (a few hundred rows, one query each).
         self.fields["model"].widget.choices = [("", "any model")] + [
             (slug, f"{name} ({slug})") for slug, name in Model.objects.order_by("name").values_list("slug", "name")]
