@@ -9,6 +9,7 @@ from pricing.api import schemas as s
 from pricing.models import ChangeEvent, CollectionRun, PricePeriod, Provider, Source
 from pricing.money import plain
 from pricing.queries import OfferRow, Reference
+from pricing.ratios import HostPair
 
 
 def dec(value: Decimal | None) -> str | None:
@@ -116,4 +117,17 @@ def run(r: CollectionRun) -> s.RunOut:
         source=r.source.slug, slot=r.slot, status=r.status, trigger=r.trigger, started=r.started, finished=r.finished,
         n_seen=r.n_seen, n_changed=r.n_changed, n_new=r.n_new, n_rejected=r.n_rejected, n_removed=r.n_removed,
         error=r.error[:500],
+    )
+
+
+def host_price(row: OfferRow) -> s.HostPriceOut:
+    return s.HostPriceOut(variant=row.variant, quantization=row.quantization, input=dec(row.input),
+                          output=dec(row.output), mix=dec(row.blended))
+
+
+def host_pair(pair: HostPair) -> s.HostPairOut:
+    return s.HostPairOut(
+        provider=pair.provider_slug, provider_name=pair.provider_name, provider_kind=pair.provider_kind,
+        a=host_price(pair.a), b=host_price(pair.b), input=ratio(pair.input), output=ratio(pair.output),
+        mix=ratio(pair.blended),
     )
