@@ -59,7 +59,9 @@ class Channel(models.Model):
     @property
     def display_target(self) -> str:
         if self.kind == self.Kind.FEED:
-            return f"/alerts/feed/{self.secret}.atom"
+            from django.urls import reverse
+
+            return reverse("alerts:feed", args=[self.secret])
         if self.kind in (self.Kind.SLACK, self.Kind.DISCORD, self.Kind.WEBHOOK):
             # Slack and Discord URLs carry their secret in the path.
             from urllib.parse import urlsplit

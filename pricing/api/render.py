@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from pricing.api import schemas as s
+from pricing.change_text import summary
 from pricing.models import ChangeEvent, CollectionRun, PricePeriod, Provider, Source
 from pricing.money import plain
 from pricing.queries import OfferRow, Reference
@@ -101,7 +102,7 @@ def change(event: ChangeEvent) -> s.ChangeOut:
         id=str(event.public_id), kind=event.kind, at=event.at, model=event.offer.model.slug,
         provider=event.offer.provider.slug, variant=event.offer.variant, source=event.source.slug,
         field=event.field, old=event.old if isinstance(event.old, dict) else None,
-        new=event.new if isinstance(event.new, dict) else None,
+        new=event.new if isinstance(event.new, dict) else None, text=summary(event),
     )
 
 

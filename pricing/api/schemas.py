@@ -209,6 +209,9 @@ class ChangeOut(Schema):
         description="state before: prices as decimal strings in USD per million tokens, and price_kind; or the attribute"
     )
     new: dict[str, Any] | None = Field(description="state after, same shape as old")
+    text: str = Field("", description=(
+        "what changed, in words, only what moved, as pages and feeds print it (e.g. 'cached input — → $7.50 per "
+        "M tokens'); old and new keep the exact values"))
 
 
 class ChangesOut(Schema):
