@@ -91,7 +91,8 @@ def _form_context(request: HttpRequest, slugs: list[str], bases: list[str]) -> d
 def compare(request: HttpRequest) -> HttpResponse:
     slugs, asked_bases = _selection(request)
     context = _form_context(request, slugs, asked_bases)
-    if not slugs and not request.GET:
+    if len(slugs) < 2 and "models" not in request.GET and not any(request.GET.get(k) for k in ("mix", "as_of")):
+        # The empty form, or one model picked ("Compare with…" on a model page): choose the rest.
         return render(request, "pricing/compare.html", context)
     errors = FieldErrors()
     context["errors"] = errors
