@@ -15,7 +15,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 
 from pricing.models import PricePeriod
-from pricing.money import amount, times, usd
+from pricing.money import amount, ratio_words, times, usd
 from pricing.queries import OfferRow, Reference, blended
 from pricing.queries.pages import PerfHistory
 
@@ -159,17 +159,6 @@ def latency_figure(rows: list[OfferRow], history: PerfHistory) -> dict:
                   yaxis=dict(title=dict(text="ms"), rangemode="tozero"), xaxis=dict(type="date"))
 
 
-def ratio_words(value: Decimal | None) -> str:
-    """A ratio as a person says it: "27.3x dearer", "0.30x (3.33x cheaper)", "same price"."""
-    if value is None:
-        return "—"
-    if value == 1:
-        return "1.00x (same price)"
-    if value > 1:
-        return f"{times(value)} (dearer)"
-    return f"{times(value)} ({times(1 / value)} cheaper)" if value else "0x"
-
-
 def ratio_history_figure(labels: list[str], sweep: list[tuple[datetime, list[Reference]]], now: datetime) -> dict:
     """The ratio of each model to the last one (blended, and input/output for a pair) over time.
 
@@ -201,8 +190,8 @@ def ratio_history_figure(labels: list[str], sweep: list[tuple[datetime, list[Ref
             traces.append(arrays(go.Scatter(mode="lines+markers", line_shape="hv", name=label,
                                             hovertemplate=label + "<br>%{text} since %{x}<extra></extra>"),
                                  x=xs, y=ys, text=words))
-    return figure(traces, title=dict(text="Ratio over time"), xaxis=dict(type="date"),
-                  yaxis=dict(title=dict(text=f"price ÷ {labels[base]}'s price (log; 1x = same)"), type="log",
+    return figure(traces, title=dict(text=f"Ratio over time (each price ÷ {labels[base]}'s)"), xaxis=dict(type="date"),
+                  yaxis=dict(title=dict(text="ratio (log scale; 1x = same price)"), type="log",
                              ticksuffix="x", tickformat=".2~r"),
                   shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=1, y1=1,
                                line=dict(color="#98a2b3", dash="dash", width=1))])

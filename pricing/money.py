@@ -73,5 +73,17 @@ def times(value: object, *, none: str = "—") -> str:
     return f"{number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP):,}x"
 
 
+def ratio_words(value: object) -> str:
+    """A ratio as a person says it: "27.3x (dearer)", "0.30x (3.33x cheaper)", "1.00x (same price)"."""
+    number = to_decimal(value)
+    if number is None:
+        return "—"
+    if number == 1:
+        return "1.00x (same price)"
+    if number > 1:
+        return f"{times(number)} (dearer)"
+    return f"{times(number)} ({times(1 / number)} cheaper)" if number else "0x"
+
+
 def mix_text(mix: tuple[int, int]) -> str:
     return f"{mix[0]}:{mix[1]}"

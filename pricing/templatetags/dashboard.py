@@ -31,6 +31,15 @@ def times(value: Decimal | None) -> str:
 
 
 @register.filter
+def cheaper(value: Decimal | None) -> str:
+    """Under a ratio below 1: "3.33x cheaper" (a ratio of 0.30x alone reads as a small number)."""
+    number = money.to_decimal(value)
+    if number is None or number <= 0 or number >= 1:
+        return ""
+    return f"{money.times(1 / number)} cheaper"
+
+
+@register.filter
 def ms(value: Decimal | None) -> str:
     return "—" if value is None else f"{Decimal(value):,.0f} ms"
 

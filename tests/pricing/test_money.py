@@ -38,3 +38,12 @@ def test_ratios_keep_three_figures(value, text):
 
 def test_machines_get_the_exact_value():
     assert plain(Decimal("0.4502250000")) == "0.450225" and plain(Decimal("1E+1")) == "10"
+
+
+def test_a_ratio_below_one_also_says_how_much_cheaper():
+    from pricing.money import ratio_words
+    from pricing.templatetags.dashboard import cheaper
+
+    assert ratio_words(Decimal("0.3")) == "0.30x (3.33x cheaper)"
+    assert ratio_words(Decimal("27.34")) == "27.3x (dearer)" and ratio_words(Decimal("1")) == "1.00x (same price)"
+    assert cheaper(Decimal("0.36")) == "2.78x cheaper" and cheaper(Decimal("2")) == ""
