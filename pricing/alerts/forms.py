@@ -56,7 +56,8 @@ class RuleForm(forms.Form):
     mix = forms.CharField(max_length=20, required=False, initial="3:1", help_text="input:output tokens for blended")
     attribute = forms.ChoiceField(choices=Rule.Attribute.choices, required=False,
                                   help_text="for attribute-change rules: which attribute")
-    source = forms.CharField(max_length=64, required=False, help_text="for stale alerts: source slug (empty: any)")
+    source = forms.CharField(max_length=64, required=False, widget=forms.Select,
+                             help_text="for stale-source rules: which source (empty: any)")
     stale_hours = forms.IntegerField(required=False, min_value=1, max_value=24 * 90)
     digest = forms.ChoiceField(choices=Rule.Digest.choices, initial=Rule.Digest.IMMEDIATE)
     channels = forms.ModelMultipleChoiceField(queryset=Channel.objects.none(), widget=forms.CheckboxSelectMultiple)
@@ -74,6 +75,8 @@ class RuleForm(forms.Form):
         # The pickers: every model and provider by name (a few hundred rows, one query each).
         self.fields["model"].widget.choices = [("", "any model")] + [
             (slug, f"{name} ({slug})") for slug, name in Model.objects.order_by("name").values_list("slug", "name")]
+        self.fields["source"].widget.choices = [("", "any source")] + list(
+            Source.objects.order_by("name").values_list("slug", "name"))
         self.fields["provider"].widget.choices = [("", "any provider")] + [
             (slug, name) for slug, name in Provider.objects.order_by("name").values_list("slug", "name")]
 
