@@ -134,29 +134,34 @@ class Payload:
 class ListingScope:
     """What a complete listing is complete for, when it is not the whole source.
 
-    An offer is in scope when its source id (``Quote.provider_model_id``) is in ``ids``, or its
-    provider is in ``providers``, or ``catalogue`` is set and its source id is not in it (a
-    catalogue that no longer lists a model says that model has no offers left). Removal counting,
-    the "lost more than half" guard and "returned" events only look at offers in scope.
+    An offer is in scope when its source id (``Quote.provider_model_id``) is in ``ids`` and its
+    provider is not in ``ids_except`` (OpenRouter's endpoints body lists hosts, not OpenRouter's
+    own list price of the same id), or its provider is in ``providers``, or ``catalogue`` is set
+    and its source id is not in it (a catalogue that no longer lists a model says that model has
+    no offers left). Removal counting, the "lost more than half" guard and "returned" events only
+    look at offers in scope.
     """
 
     ids: frozenset[str] = frozenset()
     providers: frozenset[str] = frozenset()
     catalogue: frozenset[str] | None = None
+    ids_except: frozenset[str] = frozenset()
 
     def covers(self, provider: str, provider_model_id: str) -> bool:
         return (
-            provider_model_id in self.ids
+            (provider_model_id in self.ids and provider not in self.ids_except)
             or provider in self.providers
             or (self.catalogue is not None and provider_model_id not in self.catalogue)
         )
 
     def union(self, other: ListingScope) -> ListingScope:
+        """Both listings together (never claiming more than either did)."""
         if self.catalogue is None or other.catalogue is None:
             catalogue = self.catalogue if other.catalogue is None else other.catalogue
         else:  # "not in A" or "not in B" is "not in both"
             catalogue = self.catalogue & other.catalogue
-        return ListingScope(self.ids | other.ids, self.providers | other.providers, catalogue)
+        return ListingScope(self.ids | other.ids, self.providers | other.providers, catalogue,
+                            self.ids_except | other.ids_except)
 
 
 @dataclass

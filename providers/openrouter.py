@@ -471,7 +471,8 @@ class OpenRouterCollector:
             raise ParseError(f"endpoints of {model_id}: 'endpoints' is missing or not a list")
         base, _ = split_variant(model_id)
         # Complete for this one model only: other models' offers are not in this body.
-        result = ParseResult(complete=not self.partial, scope=ListingScope(ids=frozenset({model_id})))
+        scope = ListingScope(ids=frozenset({model_id}), ids_except=frozenset({"openrouter"}))
+        result = ParseResult(complete=not self.partial, scope=scope)
         read: list[tuple[Quote, PerfSample | None]] = []
         for i, endpoint in enumerate(endpoints):
             where = f"{model_id} endpoints[{i}]"

@@ -444,6 +444,7 @@ def test_an_endpoints_body_is_complete_for_its_model_only():
     assert result.complete and result.scope is not None
     assert result.scope.covers("novita", "deepseek/deepseek-r1")
     assert not result.scope.covers("novita", "meta-llama/llama-3.3-70b-instruct")
+    assert not result.scope.covers("openrouter", "deepseek/deepseek-r1")  # the list price is the models list's
 
 
 def test_a_models_list_is_complete_for_its_own_prices_and_for_models_it_no_longer_lists():
