@@ -159,23 +159,6 @@ def execute(run_id: int, *, http: HttpClient | None = None) -> CollectionRun | N
     return run
 
 
-def ingest_file(slug: str, path: str, *, at: datetime | None = None, kind: str = "") -> CollectionRun:
-    """Ingest a saved response body as if it had been fetched at ``at`` (default: now)."""
-    at = at or timezone.now()
-    collector = providers.get_collector(slug)
-    with open(path, "rb") as handle:
-        body = handle.read()
-    if not kind:
-        kind = guess_kind(slug, body)
-    run, created = create_run(slug, slot=at, trigger="file")
-    if not created and run.status in CollectionRun.FINISHED:
-        return run
-    run = claim(run.pk) or run
-    payload = Payload(url=f"file://{os.path.abspath(path)}", body=body, fetched_at=at, kind=kind)
-    process_payloads(run, [payload], collector, at=at)
-    return run
-
-
 def guess_kind(slug: str, body: bytes) -> str:
     """OpenRouter saves are a models list or one model's endpoints; tell them apart by shape."""
     if slug != "openrouter":
