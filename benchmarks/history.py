@@ -194,6 +194,8 @@ class Truth:
 def truth(days: list[Day], remove_after_days: int) -> Truth:
     prices = []
     last: dict[tuple[str, tuple[str, str]], tuple[Endpoint, datetime]] = {}
+    # An offer keeps its attributes while delisted: coming back in another quantization is a change.
+    quantization: dict[tuple[str, tuple[str, str]], str] = {}
     n_price = n_quant = n_delist = 0
     by_model: dict[str, list[Day]] = {}
     for day in days:
@@ -209,7 +211,8 @@ def truth(days: list[Day], remove_after_days: int) -> Truth:
                 if before is not None:
                     old = before[0]
                     n_price += (old.prompt, old.completion, old.cache_read) != (e.prompt, e.completion, e.cache_read)
-                    n_quant += old.quantization != e.quantization
+                n_quant += quantization.get((day.model, key), e.quantization) != e.quantization
+                quantization[(day.model, key)] = e.quantization
                 last[(day.model, key)] = (e, day.at)
             for (model, key), (_, at) in list(last.items()):
                 if model == day.model and key not in seen and day.at - at >= timedelta(days=remove_after_days):

@@ -109,7 +109,7 @@ def ingest(
             source=source, status__in=[CollectionRun.Status.COMPLETE, CollectionRun.Status.PARTIAL]
         ).exclude(pk=run.pk).exists()
         valid, rejections = guards.screen(run, result)
-        in_scope = scope.open_in_scope(source, result.scope) if result.complete else None
+        in_scope = scope.open_in_scope(source, result.scope, at) if result.complete else None
         stats.refused = guards.refusal(source, result, len(valid), in_scope)
         if stats.refused:
             stats.rejected = len(rejections)

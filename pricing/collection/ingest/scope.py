@@ -23,11 +23,15 @@ from pricing.models import PricePeriod, Source
 from providers.base import ListingScope
 
 
-def open_in_scope(source: Source, scope: ListingScope | None) -> frozenset[int] | None:
-    """Ids of the source's open periods the listing speaks for; None when it speaks for all."""
-    if scope is None:
-        return None
+def open_in_scope(source: Source, scope: ListingScope | None, at: datetime) -> frozenset[int] | None:
+    """Ids of the source's open periods the listing speaks for: those in its scope last seen
+    before it. None when it speaks for every open period (a live listing of the whole source)."""
     rows = PricePeriod.objects.filter(source=source, valid_to__isnull=True)
+    if scope is None:
+        if not rows.filter(last_seen__gte=at).exists():
+            return None
+        return frozenset(rows.filter(last_seen__lt=at).values_list("id", flat=True))
+    rows = rows.filter(last_seen__lt=at)
     if scope.catalogue is None:  # narrow in the database: a per-model body touches a few rows
         rows = rows.filter(Q(provider_model_id__in=scope.ids) | Q(offer__provider__slug__in=scope.providers))
     return frozenset(
