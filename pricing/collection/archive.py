@@ -25,7 +25,7 @@ import gzip
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,7 +70,6 @@ class Outcome:
     action: str  # ingested, added, already, refused
     run: CollectionRun | None = None
     message: str = ""
-    changed: dict[str, int] = field(default_factory=dict)
 
     @property
     def applied(self) -> bool:
@@ -208,7 +207,7 @@ def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", tr
         return _refused(outcome, f"run #{run.pk} at {at:%Y-%m-%d %H:%M:%S}Z is being worked on; try again later")
     before = {name: getattr(run, name) for name in COUNTERS} if outcome.action == "added" else {}
     earlier_status = run.status if outcome.action == "added" else ""
-    runs.process_payloads(claimed, payloads, collector, at=at)
+    runs.process_payloads(claimed, payloads, collector, at=at, notify=False)  # history, not news
     if before:
         _add_counters(claimed, before, earlier_status)
     claimed.refresh_from_db()

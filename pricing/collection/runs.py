@@ -88,7 +88,8 @@ def finish(run: CollectionRun, status: str, stats: IngestStats | None = None, er
         setattr(run, name, value)
 
 
-def process_payloads(run: CollectionRun, payloads: Iterable[Payload], collector, *, at: datetime | None = None) -> None:
+def process_payloads(run: CollectionRun, payloads: Iterable[Payload], collector, *, at: datetime | None = None,
+                     notify: bool = True) -> None:
     """Store, parse and ingest a run's payloads, and record how it ended. Never raises for a
     source's fault: a bad response becomes a failed or partial run with the reason."""
     result = ParseResult()
@@ -129,7 +130,7 @@ def process_payloads(run: CollectionRun, payloads: Iterable[Payload], collector,
         result.complete = False
         run.status = Status.PARTIAL
     # Prices are as of the first response of the run, so a re-parse replays the same history.
-    stats = ingest(run, result, at=at or first_fetch, payload_ids=payload_ids)
+    stats = ingest(run, result, at=at or first_fetch, payload_ids=payload_ids, notify=notify)
     if stats.refused:
         finish(run, Status.REFUSED, stats, error=stats.refused)
         return

@@ -247,3 +247,10 @@ def test_a_manifest_names_what_is_wrong_with_it(tmp_path):
     (undated / "r1.json").write_text("{}")
     with pytest.raises(CommandError, match="carry no date"):
         call_command("import_history", "openrouter", str(undated), stdout=StringIO())
+
+
+def test_replayed_history_alerts_nobody(tmp_path):
+    days = series(4, seed=4, delist=False)
+    for day in days:
+        collect("--from-file", str(save(tmp_path, day)), "--at", day.at.isoformat())
+    assert ChangeEvent.objects.exists() and not ChangeEvent.objects.filter(notify=True).exists()
