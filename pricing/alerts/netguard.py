@@ -135,12 +135,15 @@ def parse_url(url: str) -> Target:
     """Split a webhook URL, refusing what we never call: other schemes and user@host forms."""
     if any(ch in url for ch in "\r\n\t "):
         raise BlockedAddress("the URL contains whitespace")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError as exc:  # "http://[::1/": an unclosed or invalid IPv6 bracket
+        raise BlockedAddress(f"this is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise BlockedAddress("only http:// and https:// URLs can be called")
     if "@" in parts.netloc:
         raise BlockedAddress("URLs with user@host credentials are not allowed")
-    host = parts.hostname or ""
     if not host:
         raise BlockedAddress("the URL has no host")
     try:
