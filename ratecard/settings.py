@@ -213,6 +213,13 @@ PERF_RAW_RETENTION_DAYS = env_int("PERF_RAW_RETENTION_DAYS", 30)
 
 # Alerts
 ALERTS_ALLOW_PRIVATE_WEBHOOKS = env_bool("ALERTS_ALLOW_PRIVATE_WEBHOOKS", False)
+# Total time one webhook send may take (connect, headers, body): a receiver dripping one byte at a
+# time cannot hold a worker longer. Kept well under the outbox lease (pricing/alerts/outbox.py).
+ALERTS_SEND_DEADLINE_SECONDS = env_float("ALERTS_SEND_DEADLINE_SECONDS", 20.0)
+# "Send test" presses per user per rolling hour (each is queued to the worker).
+ALERTS_TEST_SENDS_PER_HOUR = env_int("ALERTS_TEST_SENDS_PER_HOUR", 10)
+# How long an email channel's confirmation link stays valid.
+ALERTS_CONFIRM_DAYS = env_int("ALERTS_CONFIRM_DAYS", 3)
 
 # Probes: off by default; a daily budget in USD estimated from stored prices.
 PROBES_ENABLED = env_bool("PROBES_ENABLED", False)

@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from pricing.models import Model, Offer, Provider, Source
 from pricing.queries import QueryError, parse_id, parse_mix
 
-from . import netguard
+from . import netguard, outbox
 from .models import Channel, Rule, new_feed_token, new_webhook_secret
 
 C = Rule.Condition
@@ -188,6 +188,9 @@ class ChannelForm(forms.Form):
                 self.add_error("target", "Enter a valid email address.")
             if "\n" in target or "\r" in target:
                 self.add_error("target", "Enter a valid email address.")
+            refusal = outbox.confirmation_refusal(None, self.user.pk)
+            if refusal:
+                self.add_error("target", refusal)
         elif kind in (Channel.Kind.WEBHOOK, Channel.Kind.SLACK, Channel.Kind.DISCORD):
             try:
                 netguard.check_url(target)
