@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "pricing",
     "pricing.alerts",
+    # Login throttling (django-axes): last, so its signal handlers see every other app loaded.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ratecard.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns its lockout signal into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ratecard.urls"
@@ -104,9 +108,27 @@ else:
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 12)}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling by django-axes, for the site's login and the admin's alike: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked out
+# for LOGIN_LOCKOUT_MINUTES (the right password included); other users and addresses are not.
+# The address is the one the API throttle uses (pricing.api.http.client_address): X-Forwarded-For
+# counts only through TRUSTED_PROXY_COUNT proxies, so a forged header cannot reset the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 30) / 60  # hours, as axes counts
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "pricing.api.http.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/alerts/"
 LOGOUT_REDIRECT_URL = "/"
