@@ -16,7 +16,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from pricing.collection.ingest import ingest
+from pricing.collection import payloads
 from pricing.models import CollectionRun, Model, ModelAlias, Provider, Source
 from providers.base import ParseResult, PerfSample, PriceKind, Quote
 
@@ -99,13 +99,10 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
                                canonical_hint=obs["model"], variant=quote.variant, window="30m",
                                ttft_p50_ms=_dec(obs.get("ttft_ms")), tps_p50=_dec(obs.get("tps")))
                 )
-        stats = ingest(run, result, at=at, notify=False)
-        CollectionRun.objects.filter(pk=run.pk).update(
-            status=CollectionRun.Status.COMPLETE, started=at, finished=at, n_seen=stats.seen,
-            n_changed=stats.changed, n_new=stats.new, n_rejected=stats.rejected, n_samples=stats.samples,
-            n_unmatched=stats.unmatched,
-        )
+        # The same apply step as a live run, from the point where quotes exist.
+        payloads.conclude(run, payloads.Parsed(result=result, n_ok=1, first_fetch=at), at=at, notify=False)
+        CollectionRun.objects.filter(pk=run.pk).update(started=at, finished=at)
         counts["runs"] += 1
-        counts["changed"] += stats.changed
-        counts["new"] += stats.new
+        counts["changed"] += run.n_changed
+        counts["new"] += run.n_new
     return counts

@@ -19,18 +19,15 @@ of one source serialises on a row lock of the source (on SQLite, on the IMMEDIAT
 
 from __future__ import annotations
 
-import gzip
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from pricing.cache import bump_generation
 from pricing.collection.ingest import catalog, guards, periods, writes
 from pricing.collection.ingest.samples import store_samples
 from pricing.collection.matching import Matcher
@@ -40,13 +37,10 @@ from pricing.models import (
     PendingPrice,
     PricePeriod,
     QuoteRejection,
-    RawPayload,
-    RunPayload,
     Source,
 )
-from providers.base import ParseResult, Payload
-
-log = logging.getLogger(__name__)
+from pricing.signals import announce_prices_changed
+from providers.base import ParseResult
 
 
 @dataclass
@@ -60,35 +54,6 @@ class IngestStats:
     removed: int = 0
     samples: int = 0
     refused: str = ""
-
-
-def store_payload(run: CollectionRun, payload: Payload) -> RunPayload:
-    """Keep the body as received (once per distinct body) and note that this run received it."""
-    raw = None
-    if payload.body:
-        digest = RawPayload.digest(payload.body)
-        raw = RawPayload.objects.filter(sha256=digest).first()
-        if raw is None:
-            try:
-                with transaction.atomic():
-                    raw = RawPayload.objects.create(
-                        sha256=digest,
-                        body_gz=gzip.compress(payload.body, compresslevel=6),
-                        size=len(payload.body),
-                        first_url=payload.url[:2000],
-                        first_fetched_at=payload.fetched_at,
-                    )
-            except IntegrityError:  # another process stored the same body first
-                raw = RawPayload.objects.get(sha256=digest)
-    return RunPayload.objects.create(
-        run=run,
-        payload=raw,
-        url=payload.url[:2000],
-        kind=payload.kind,
-        fetched_at=payload.fetched_at,
-        status=payload.status,
-        error=payload.error[:2000],
-    )
 
 
 def ingest(
@@ -136,7 +101,7 @@ def ingest(
         stats.samples = store_samples(result.samples, matcher, provider_ids, offer_ids, source, run, at)
         if stats.changed or stats.new or stats.removed or plan.new_periods or plan.events:
             newsworthy = any(event.notify for event in plan.events)
-            transaction.on_commit(lambda: _after_change(dispatch=newsworthy))
+            transaction.on_commit(lambda: announce_prices_changed(source, run, newsworthy=newsworthy))
     return stats
 
 
@@ -169,20 +134,6 @@ def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_ba
         seen = {offer_ids[k] for k in keyed}
         periods.count_missing(plan, open_periods, seen, settings.INGEST_REMOVE_AFTER_RUNS)
     return plan
-
-
-def _after_change(*, dispatch: bool) -> None:
-    bump_generation()
-    if not dispatch:
-        return  # history loads and baselines alert nobody
-    try:
-        from pricing.collection.tasks import dispatch_alerts
-    except ImportError:  # pragma: no cover - alerts not installed
-        return
-    try:
-        dispatch_alerts.delay()
-    except Exception:  # a broker hiccup must not undo committed prices; the beat sweeps later
-        log.warning("could not queue alert dispatch; the periodic dispatcher will pick it up", exc_info=True)
 
 
 def price_at(offer: Offer, when: datetime, source: Source | None = None) -> PricePeriod | None:

@@ -8,7 +8,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 import providers
-from pricing.collection import runs
+from pricing.collection import execute, runs
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             if len(sources) != 1:
                 raise CommandError("--from-file takes exactly one source")
             try:
-                run = runs.ingest_file(sources[0], from_file, at=when, kind=kind)
+                run = execute.ingest_file(sources[0], from_file, at=when, kind=kind)
             except FileNotFoundError:
                 raise CommandError(f"no such file: {from_file}") from None
             self._summary(console, [run])
@@ -55,7 +55,7 @@ class Command(BaseCommand):
             for slug in slugs:
                 progress.update(task, description=f"collecting {slug}")
                 run, _ = runs.create_run(slug, slot=timezone.now(), trigger="command")
-                result = runs.execute(run.pk) or run
+                result = execute.execute(run.pk) or run
                 done.append(result)
                 progress.advance(task)
         self._summary(console, done)
