@@ -72,7 +72,8 @@ def ingest(
         has_baseline = CollectionRun.objects.filter(
             source=source, status__in=[CollectionRun.Status.COMPLETE, CollectionRun.Status.PARTIAL]
         ).exclude(pk=run.pk).exists()
-        valid, rejections = guards.screen(run, result)
+        payload_ids = dict(payload_ids or {})
+        valid, rejections = guards.screen(run, result, payload_ids)
         stats.refused = guards.refusal(source, result, len(valid))
         if stats.refused:
             stats.rejected = len(rejections)
@@ -91,7 +92,7 @@ def ingest(
         stats.seen = len(keyed)
 
         notify = notify and has_baseline
-        plan = _plan(run, source, at, notify, has_baseline, payload_ids or {}, keyed, offer_ids, open_periods, created,
+        plan = _plan(run, source, at, notify, has_baseline, payload_ids, keyed, offer_ids, open_periods, created,
                      rejections + duplicates, complete=result.complete)
         attribute_events, attribute_updates = catalog.attribute_changes(
             keyed, offer_ids, known_attrs, source, at, run, notify)

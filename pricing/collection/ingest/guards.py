@@ -7,10 +7,11 @@ source's open offers is refused whole, keeping the last good prices.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dataclasses import replace
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from pricing.models import CollectionRun, PricePeriod, QuoteRejection, Source
-from pricing.models.history import PRICE_FIELDS, PRICE_MAX, PriceKind
+from pricing.models.history import PRICE_FIELDS, PRICE_MAX, PRICE_MIN_POSITIVE, PRICE_STEP, PriceKind
 from providers.base import ParseResult, Quote
 
 # Below this many open offers the "lost more than half" rule would refuse ordinary churn.
@@ -34,7 +35,22 @@ def reason_to_reject(quote: Quote) -> str:
             return f"{name} is negative ({value})"
         if value > PRICE_MAX:
             return f"{name} = {value} USD/M is above the {PRICE_MAX} USD/M band (a unit slip?)"
+        if 0 < value < PRICE_MIN_POSITIVE:
+            return f"{name} = {value} USD/M is below the {PRICE_MIN_POSITIVE} USD/M floor (a unit slip?)"
     return ""
+
+
+def stored_form(quote: Quote) -> Quote:
+    """The quote with its prices rounded to the stored precision, so the period, the pending
+    price and the change event all carry the same number."""
+    changes = {}
+    for name in PRICE_FIELDS:
+        value = getattr(quote, name)
+        if value is not None:
+            rounded = value.quantize(PRICE_STEP, rounding=ROUND_HALF_EVEN)
+            if rounded != value:
+                changes[name] = rounded
+    return replace(quote, **changes) if changes else quote
 
 
 def rejection(run: CollectionRun, quote: Quote, reason: str) -> QuoteRejection:
@@ -42,9 +58,11 @@ def rejection(run: CollectionRun, quote: Quote, reason: str) -> QuoteRejection:
                           reason=reason[:2000])
 
 
-def screen(run: CollectionRun, result: ParseResult) -> tuple[list[Quote], list[QuoteRejection]]:
-    """The quotes that pass the guards, and a rejection for each item that did not (the parser's
-    own per-item rejections first)."""
+def screen(run: CollectionRun, result: ParseResult,
+           payload_ids: dict[int, int]) -> tuple[list[Quote], list[QuoteRejection]]:
+    """The quotes that pass the guards in their stored form, and a rejection for each item that
+    did not (the parser's own per-item rejections first). ``payload_ids`` (id(quote) -> raw
+    payload) follows a quote that had to be rounded."""
     rejections = [QuoteRejection(run=run, provider_model_id=pmid[:300], reason=reason[:2000])
                   for pmid, reason in result.rejected]
     valid: list[Quote] = []
@@ -52,8 +70,11 @@ def screen(run: CollectionRun, result: ParseResult) -> tuple[list[Quote], list[Q
         reason = reason_to_reject(quote)
         if reason:
             rejections.append(rejection(run, quote, reason))
-        else:
-            valid.append(quote)
+            continue
+        stored = stored_form(quote)
+        if stored is not quote and id(quote) in payload_ids:
+            payload_ids[id(stored)] = payload_ids[id(quote)]
+        valid.append(stored)
     return valid, rejections
 
 
