@@ -203,9 +203,16 @@ COLLECT_LEASE_SECONDS = env_int("COLLECT_LEASE_SECONDS", 660)
 # A run still pending after this long lost its message (a broker restart): the reconciler re-queues it.
 COLLECT_PENDING_GRACE_SECONDS = env_int("COLLECT_PENDING_GRACE_SECONDS", 120)
 
-# Ingestion guards (RELIABILITY.md): see pricing/ingest.py for what each one does.
+# Ingestion guards (RELIABILITY.md): see pricing/collection/ingest/ for what each one does.
 INGEST_JUMP_FACTOR = env_int("INGEST_JUMP_FACTOR", 10)
 INGEST_REMOVE_AFTER_RUNS = env_int("INGEST_REMOVE_AFTER_RUNS", 3)
+# New models and offers one run may create; beyond them quotes are held for a person to confirm
+# (a listing of 20,000 made-up ids must not flood the catalogue). A source's first (baseline)
+# sweep lists its whole catalogue, so it has its own, larger allowance.
+INGEST_MAX_NEW_MODELS = env_int("INGEST_MAX_NEW_MODELS", 100)
+INGEST_MAX_NEW_OFFERS = env_int("INGEST_MAX_NEW_OFFERS", 500)
+INGEST_BASELINE_MAX_NEW_MODELS = env_int("INGEST_BASELINE_MAX_NEW_MODELS", 2000)
+INGEST_BASELINE_MAX_NEW_OFFERS = env_int("INGEST_BASELINE_MAX_NEW_OFFERS", 10000)
 PERF_RAW_RETENTION_DAYS = env_int("PERF_RAW_RETENTION_DAYS", 30)
 
 # Alerts

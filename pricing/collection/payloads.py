@@ -129,8 +129,10 @@ def parse(received: Iterable[Received], collector: Collector) -> Parsed:
     return parsed
 
 
-def conclude(run: CollectionRun, parsed: Parsed, *, at: datetime | None = None, notify: bool = True) -> CollectionRun:
-    """Ingest what was parsed and finish the run with its status and every counter."""
+def conclude(run: CollectionRun, parsed: Parsed, *, at: datetime | None = None, notify: bool = True,
+             cap_new: bool = True) -> CollectionRun:
+    """Ingest what was parsed and finish the run with its status and every counter.
+    ``cap_new=False`` is for quotes a person confirmed over the cap on new models and offers."""
     if parsed.failed:
         finish(run, Status.FAILED, error=parsed.failed)
         return run
@@ -141,11 +143,16 @@ def conclude(run: CollectionRun, parsed: Parsed, *, at: datetime | None = None, 
         parsed.result.complete = False
         run.status = Status.PARTIAL
     # Prices are as of the first response of the run, so a replay gives the same history.
-    stats = ingest(run, parsed.result, at=at or parsed.first_fetch, notify=notify, payload_ids=parsed.payload_ids)
+    stats = ingest(run, parsed.result, at=at or parsed.first_fetch, notify=notify, payload_ids=parsed.payload_ids,
+                   cap_new=cap_new)
     if stats.refused:
         finish(run, Status.REFUSED, stats, error=stats.refused)
-    else:
-        finish(run, Status.PARTIAL if parsed.errors else Status.COMPLETE, stats, error="; ".join(parsed.errors))
+        return run
+    notes = list(parsed.errors)
+    if stats.held:
+        notes.insert(0, f"held {stats.held} quotes of new models/offers over the per-run cap for a person to "
+                        f"confirm (admin: held quotes)")
+    finish(run, Status.PARTIAL if parsed.errors else Status.COMPLETE, stats, error="; ".join(notes))
     return run
 
 

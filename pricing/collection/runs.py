@@ -78,11 +78,14 @@ def claim(run_id: int) -> CollectionRun | None:
 
 def finish(run: CollectionRun, status: str, stats: IngestStats | None = None, error: str = "") -> None:
     """Record how a run ended, with every counter of its ingestion."""
-    fields = {"status": status, "finished": timezone.now(), "lease_expires": None, "error": error[:5000]}
+    # Errors quote provider text; PostgreSQL refuses NUL in text.
+    fields = {"status": status, "finished": timezone.now(), "lease_expires": None,
+              "error": error[:5000].replace("\x00", "\ufffd")}
     if stats is not None:
         fields.update(
             n_seen=stats.seen, n_changed=stats.changed, n_new=stats.new, n_rejected=stats.rejected,
             n_pending=stats.pending, n_unmatched=stats.unmatched, n_removed=stats.removed, n_samples=stats.samples,
+            n_held=stats.held,
         )
     CollectionRun.objects.filter(pk=run.pk).update(**fields)
     for name, value in fields.items():

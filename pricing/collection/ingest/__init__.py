@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pricing.collection.ingest import catalog, guards, periods, writes
+from pricing.collection.ingest.held import NewCaps, hold
 from pricing.collection.ingest.samples import store_samples
 from pricing.collection.matching import Matcher
 from pricing.models import (
@@ -53,17 +54,19 @@ class IngestStats:
     unmatched: int = 0
     removed: int = 0
     samples: int = 0
+    held: int = 0
     refused: str = ""
 
 
 def ingest(
     run: CollectionRun, result: ParseResult, *, at: datetime | None = None, notify: bool = True,
-    payload_ids: dict[int, int] | None = None,
+    payload_ids: dict[int, int] | None = None, cap_new: bool = True,
 ) -> IngestStats:
     """Apply one run's quotes and samples. See the module docstring for the steps.
 
     ``payload_ids`` maps ``id(quote)`` to the RawPayload it was parsed from, so every period
-    points at the exact body that stated it (a run of OpenRouter has hundreds)."""
+    points at the exact body that stated it (a run of OpenRouter has hundreds). ``cap_new=False``
+    applies quotes a person confirmed beyond the per-run cap on new models and offers (``held``)."""
     at = at or timezone.now()
     stats = IngestStats()
     with transaction.atomic():
@@ -73,7 +76,7 @@ def ingest(
             source=source, status__in=[CollectionRun.Status.COMPLETE, CollectionRun.Status.PARTIAL]
         ).exclude(pk=run.pk).exists()
         payload_ids = dict(payload_ids or {})
-        valid, rejections = guards.screen(run, result, payload_ids)
+        valid, rejections = guards.screen(run, source.slug, result, payload_ids)
         stats.refused = guards.refusal(source, result, len(valid))
         if stats.refused:
             stats.rejected = len(rejections)
@@ -81,14 +84,24 @@ def ingest(
             return stats
 
         matcher = Matcher.load(source.slug)
-        catalog.ensure_models(matcher, result.models, valid, source)
+        caps = NewCaps.for_run(baseline=not has_baseline, enforce=cap_new)
+        held_models = catalog.ensure_models(matcher, result.models, valid, source, caps.models)
+        held = [(q, f"new model beyond this run's cap of {caps.models}; held for a person to confirm")
+                for q in valid if held_models and catalog.model_slug(q) in held_models]
+        if held:
+            valid = [q for q in valid if catalog.model_slug(q) not in held_models]
         provider_ids = catalog.ensure_providers(valid, source)
         keyed, duplicates = catalog.group_by_offer(valid, matcher, provider_ids, run)
         stats.unmatched = matcher.record_unmatched(at)
         open_periods, offer_ids, known_attrs = periods.read_open(source, keyed)
-        rest = set(keyed) - offer_ids.keys()
-        more, created = catalog.ensure_offers(rest, {k: keyed[k][0] for k in rest}, at, known_attrs, source)
+        rest = [k for k in keyed if k not in offer_ids]
+        more, created, over = catalog.ensure_offers(rest, {k: keyed[k][0] for k in rest}, at, known_attrs, source,
+                                                    caps.offers)
         offer_ids.update(more)
+        for key in over:
+            held.extend((q, f"new offer beyond this run's cap of {caps.offers}; held for a person to confirm")
+                        for q in keyed.pop(key))
+        stats.held = hold(run, source, held) if held else 0
         stats.seen = len(keyed)
 
         notify = notify and has_baseline
