@@ -25,7 +25,8 @@ def execute(run_id: int, *, http: HttpClient | None = None) -> CollectionRun | N
     if run is None:
         return None
     collector = providers.get_collector(run.source.slug)
-    api_key = os.environ.get(collector.api_key_env) if getattr(collector, "api_key_env", None) else None
+    key_env = getattr(collector, "api_key_env", None)
+    api_key = os.environ.get(key_env) if key_env else None
     if getattr(collector, "key_required", False) and not api_key:
         finish(run, Status.SKIPPED, error=f"skipped: {collector.api_key_env} is not set")
         return run

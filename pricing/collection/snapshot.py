@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
@@ -69,6 +70,8 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
     groups: dict[tuple[str, datetime], list[dict]] = defaultdict(list)
     for obs in data.get("observations", []):
         at = parse_datetime(obs["at"])
+        if at is None:
+            raise ValueError(f"snapshot observation with a bad 'at': {obs['at']!r}")
         groups[(obs["source"], at)].append(obs)
     counts = {"runs": 0, "changed": 0, "new": 0, "skipped": 0}
     for (source_slug, at), observations in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
@@ -79,7 +82,8 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
             continue
         result = ParseResult(complete=False)  # a curated excerpt, not a full listing
         for obs in observations:
-            prices = {name: _dec(obs.get(name)) for name in ("input", "output", "cached_input", "cache_write")}
+            prices: dict[str, Any] = {name: _dec(obs.get(name)) for name in ("input", "output", "cached_input",
+                                                                              "cache_write")}
             kind = PriceKind.FREE if prices["input"] == 0 and prices["output"] == 0 else PriceKind.FIXED
             quote = Quote(
                 provider=obs["provider"],

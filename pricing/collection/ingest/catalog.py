@@ -250,5 +250,5 @@ def group_by_offer(quotes: list[Quote], matcher: Matcher, provider_ids: dict[str
         group.append(quote)
     for group in keyed.values():
         if len(group) > 1:
-            group.sort(key=lambda q: q.valid_from)
+            group.sort(key=lambda q: q.valid_from or datetime.min)  # a group of many is all dated
     return keyed, rejections

@@ -10,8 +10,8 @@ price jump is held, and applied when a person confirms them in the admin.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
@@ -52,10 +52,10 @@ def quote_to_json(quote: Quote) -> dict:
 
 
 def quote_from_json(data: dict) -> Quote:
-    values: dict = {name: data.get(name) or "" for name in _TEXT}
+    values: dict[str, Any] = {name: data.get(name) or "" for name in _TEXT}
     values.update({name: data.get(name) for name in _INTS})
     values.update({name: None if data.get(name) is None else Decimal(data[name]) for name in PRICE_FIELDS})
-    dates: dict[str, datetime | None] = {
+    dates: dict[str, Any] = {
         name: parse_datetime(data[name]) if data.get(name) else None for name in _DATES
     }
     return Quote(**values, **dates, price_kind=PriceKind(data.get("price_kind", "fixed")), extra=data.get("extra") or {})
