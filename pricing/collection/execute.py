@@ -1,20 +1,15 @@
-"""Claim -> fetch -> apply: one live run, or one saved body as if it had been fetched."""
+"""Claim -> fetch -> apply: one live run. (Saved bodies are replayed by ``archive``.)"""
 
 from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime
-
-from django.utils import timezone
 
 import providers
 from pricing.collection import payloads
-from pricing.collection.runs import Status, claim, create_run, finish
+from pricing.collection.runs import Status, claim, finish
 from pricing.models import CollectionRun
-from providers.base import ParseError, Payload
 from providers.http import HttpClient
-from providers.units import loads_strict
 
 log = logging.getLogger(__name__)
 
@@ -40,32 +35,3 @@ def execute(run_id: int, *, http: HttpClient | None = None) -> CollectionRun | N
         if http is None:
             client.close()
     return run
-
-
-def ingest_file(slug: str, path: str, *, at: datetime | None = None, kind: str = "") -> CollectionRun:
-    """Ingest a saved response body as if it had been fetched at ``at`` (default: now)."""
-    at = at or timezone.now()
-    collector = providers.get_collector(slug)
-    with open(path, "rb") as handle:
-        body = handle.read()
-    if not kind:
-        kind = guess_kind(slug, body)
-    run, created = create_run(slug, slot=at, trigger="file")
-    if not created and run.status in CollectionRun.FINISHED:
-        return run
-    run = claim(run.pk) or run
-    payload = Payload(url=f"file://{os.path.abspath(path)}", body=body, fetched_at=at, kind=kind)
-    return payloads.apply(run, payloads.receive(run, [payload]), collector, at=at)
-
-
-def guess_kind(slug: str, body: bytes) -> str:
-    """OpenRouter saves are a models list or one model's endpoints; tell them apart by shape.
-    Anything unreadable is guessed a list: the parser then says what is wrong with it."""
-    if slug != "openrouter":
-        return "models"
-    try:
-        data = loads_strict(body)
-    except ParseError:
-        return "models"
-    inner = data.get("data") if isinstance(data, dict) else None
-    return "endpoints" if isinstance(inner, dict) and "endpoints" in inner else "models"

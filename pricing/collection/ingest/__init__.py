@@ -9,7 +9,8 @@ in one transaction, as named steps:
 3. ``periods``: the same price moves ``last_seen``; a change closes the open period and opens the
    next, with a change event; a jump of 10x or more either way is held as pending until the next
    run of the source confirms it; an offer is marked removed only after several complete runs
-   without it. Decided into a ``Plan`` before anything is written.
+   without it (in the listing's scope: see ``scope``). Decided into a ``Plan`` before anything is
+   written.
 4. ``writes``: the plan, written in an order the database's constraints accept.
 5. ``samples``: performance samples of the offers the run priced.
 
@@ -28,7 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from pricing.collection.ingest import catalog, guards, periods, writes
+from pricing.collection.ingest import catalog, guards, periods, scope, writes
 from pricing.collection.ingest.held import NewCaps, hold
 from pricing.collection.ingest.samples import store_samples
 from pricing.collection.matching import Matcher
@@ -77,7 +78,8 @@ def ingest(
         ).exclude(pk=run.pk).exists()
         payload_ids = dict(payload_ids or {})
         valid, rejections = guards.screen(run, source.slug, result, payload_ids)
-        stats.refused = guards.refusal(source, result, len(valid))
+        in_scope = scope.open_in_scope(source, result.scope, at) if result.complete else None
+        stats.refused = guards.refusal(source, result, len(valid), in_scope)
         if stats.refused:
             stats.rejected = len(rejections)
             QuoteRejection.objects.bulk_create(rejections, batch_size=500)
@@ -106,7 +108,7 @@ def ingest(
 
         notify = notify and has_baseline
         plan = _plan(run, source, at, notify, has_baseline, payload_ids, keyed, offer_ids, open_periods, created,
-                     rejections + duplicates, complete=result.complete)
+                     rejections + duplicates, complete=result.complete, in_scope=in_scope)
         attribute_events, attribute_updates = catalog.attribute_changes(
             keyed, offer_ids, known_attrs, source, at, run, notify)
         writes.apply(plan, open_periods, attribute_updates, attribute_events, source, run, at, notify)
@@ -122,7 +124,7 @@ def ingest(
 def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_baseline: bool,
           payload_ids: dict[int, int], keyed: dict[catalog.OfferKey, list], offer_ids: dict[catalog.OfferKey, int],
           open_periods: dict[int, periods.OpenPeriod], created: set[int], rejections: list[QuoteRejection],
-          *, complete: bool) -> periods.Plan:
+          *, complete: bool, in_scope: frozenset[int] | None) -> periods.Plan:
     """Decide everything the run will write (see ``periods``)."""
     plan = periods.Plan(rejections=rejections)
     pending = {p.offer_id: p for p in PendingPrice.objects.filter(source=source)}
@@ -135,6 +137,8 @@ def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_ba
         default_payload=run.payloads.filter(payload__isnull=False).values_list("payload_id", flat=True).last(),
         pending=pending, created=frozenset(created),
         dated_known=periods.read_dated(source, [offer_ids[k] for k in rest if keyed[k][0].valid_from is not None]),
+        returning=scope.returning(source, [offer_ids[k] for k in rest
+                                           if offer_ids[k] not in open_periods and offer_ids[k] not in created]),
     )
     for key in rest:
         offer_id = offer_ids[key]
@@ -146,7 +150,10 @@ def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_ba
         periods.decide(sweep, plan, offer_id, keyed[key], current, fingerprints)
     if complete and run.status != CollectionRun.Status.PARTIAL:
         seen = {offer_ids[k] for k in keyed}
-        periods.count_missing(plan, open_periods, seen, settings.INGEST_REMOVE_AFTER_RUNS)
+        left_out = [p for offer_id, p in open_periods.items()
+                    if offer_id not in seen and (in_scope is None or p.id in in_scope)]
+        periods.count_missing(plan, left_out, scope.last_seen([p.id for p in left_out]), at,
+                              after_runs=settings.INGEST_REMOVE_AFTER_RUNS, after_days=settings.INGEST_REMOVE_AFTER_DAYS)
     return plan
 
 

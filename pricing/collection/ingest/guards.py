@@ -118,15 +118,20 @@ def screen(run: CollectionRun, source_slug: str, result: ParseResult,
     return valid, rejections
 
 
-def refusal(source: Source, result: ParseResult, n_valid: int) -> str:
+def refusal(source: Source, result: ParseResult, n_valid: int, in_scope: frozenset[int] | None = None) -> str:
     """Why the whole run must be refused ("" if it may be applied): a complete listing that lost
-    more than half of the source's open offers is a broken response, not a market event."""
+    more than half of the open offers it speaks for (``in_scope``: those period ids; None: all of
+    the source's) is a broken response, not a market event."""
     if not result.complete:
         return ""
-    open_count = PricePeriod.objects.filter(source=source, valid_to__isnull=True).count()
+    if in_scope is None:
+        open_count = PricePeriod.objects.filter(source=source, valid_to__isnull=True).count()
+    else:
+        open_count = len(in_scope)
     if open_count >= REFUSE_MIN_OPEN and n_valid < open_count / 2:
+        where = "open offers" if in_scope is None else "open offers in its scope"
         return (
-            f"refused: the listing has {n_valid} valid quotes against {open_count} open offers "
+            f"refused: the listing has {n_valid} valid quotes against {open_count} {where} "
             f"(lost more than half); last good prices kept"
         )
     return ""

@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from pricing.collection.ingest import scope
 from pricing.collection.ingest.catalog import ATTRIBUTES, KnownAttributes, OfferKey, chunks
 from pricing.collection.ingest.guards import rejection
 from pricing.models import ChangeEvent, CollectionRun, PendingPrice, PricePeriod, QuoteRejection, Source
@@ -110,6 +111,7 @@ class Sweep:
     pending: dict[int, PendingPrice]  # offer id -> held jump
     created: frozenset[int]  # offers created in this run
     dated_known: frozenset[tuple[int, datetime]]  # (offer id, valid_from) of stored dated periods
+    returning: frozenset[int] = frozenset()  # offers this source listed before, then stopped listing
 
     def payload_for(self, quote: Quote) -> int | None:
         return self.payload_ids.get(id(quote), self.default_payload)
@@ -272,6 +274,10 @@ def decide(sweep: Sweep, plan: Plan, offer_id: int, group: list[Quote], current:
                     plan.events.append(ChangeEvent(kind=ChangeEvent.Kind.NEW_OFFER, offer_id=offer_id, source=source,
                                                    at=valid_from, new=state_json(state), run=run,
                                                    notify=sweep.notify, period=period))
+            elif offer_id in sweep.returning:
+                plan.events.append(ChangeEvent(kind=ChangeEvent.Kind.RETURNED, offer_id=offer_id, source=source,
+                                               at=valid_from, new=state_json(state), run=run, notify=sweep.notify,
+                                               period=period))
             continue
         if digest == current.state_hash or states_equal(current.state, state):
             plan.seen_again(current)
@@ -306,13 +312,16 @@ def decide(sweep: Sweep, plan: Plan, offer_id: int, group: list[Quote], current:
         current = Current(None, valid_from, 0, state, opened=period)
 
 
-def count_missing(plan: Plan, open_periods: dict[int, OpenPeriod], seen_offers: set[int], remove_after: int) -> None:
-    """After a complete listing: each open period it left out misses a run; after
-    ``remove_after`` misses in a row the offer is removed."""
-    for offer_id, period in open_periods.items():
-        if offer_id in seen_offers:
+def count_missing(plan: Plan, left_out: list[OpenPeriod], last_seen: dict[int, datetime], at: datetime, *,
+                  after_runs: int, after_days: int) -> None:
+    """After a complete listing: each open period in its scope that it left out misses a run; it
+    is removed by the rule in ``scope.gone``. A listing from before the offer's last sighting
+    (an older archive replayed) says nothing about it."""
+    for period in left_out:
+        last = last_seen.get(period.id)
+        if last is None or last >= at:
             continue
-        if period.n_missed + 1 >= remove_after:
+        if scope.gone(period.n_missed + 1, last, at, after_runs=after_runs, after_days=after_days):
             plan.removed.append(period)
         else:
             plan.missed.append(period.id)

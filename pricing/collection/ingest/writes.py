@@ -58,12 +58,13 @@ def touch_last_seen(source: Source, unchanged: list[int], open_ids: list[int], a
     thousands of id lists."""
     if not unchanged:
         return
+    # An older capture replayed later confirms a price but never moves its last sighting back.
     if len(unchanged) > 0.9 * len(open_ids):
         unchanged_set = set(unchanged)
         excluded = [pid for pid in open_ids if pid not in unchanged_set]
         if len(excluded) <= CHUNK:
-            PricePeriod.objects.filter(source=source, valid_to__isnull=True).exclude(pk__in=excluded).update(
-                last_seen=at)
+            PricePeriod.objects.filter(source=source, valid_to__isnull=True, last_seen__lt=at).exclude(
+                pk__in=excluded).update(last_seen=at)
             return
     for batch in chunks(unchanged):
-        PricePeriod.objects.filter(pk__in=batch).update(last_seen=at)
+        PricePeriod.objects.filter(pk__in=batch, last_seen__lt=at).update(last_seen=at)
