@@ -207,6 +207,17 @@ def client_address(request: HttpRequest) -> str:
         return remote
 
 
+def login_client_address(request: HttpRequest) -> str | None:
+    """The address django-axes counts failed logins by (settings.AXES_CLIENT_IP_CALLABLE): the same
+    trusted-proxy rule as the API throttle, or None when the request carries none (a test client's
+    force_login, a management command)."""
+    address = client_address(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
 class ClientThrottle(BaseThrottle):
     """``API_THROTTLE_PER_MINUTE`` requests per client per clock minute, counted in the shared cache."""
 
