@@ -228,9 +228,12 @@ COLLECT_LEASE_SECONDS = env_int("COLLECT_LEASE_SECONDS", 660)
 # A run still pending after this long lost its message (a broker restart): the reconciler re-queues it.
 COLLECT_PENDING_GRACE_SECONDS = env_int("COLLECT_PENDING_GRACE_SECONDS", 120)
 
-# Ingestion guards (RELIABILITY.md): see pricing/ingest.py for what each one does.
+# Ingestion guards (RELIABILITY.md): see pricing/collection/ingest/ for what each one does.
 INGEST_JUMP_FACTOR = env_int("INGEST_JUMP_FACTOR", 10)
 INGEST_REMOVE_AFTER_RUNS = env_int("INGEST_REMOVE_AFTER_RUNS", 3)
+# ... or at the first complete listing without it this many days after it was last seen (0: off),
+# so sparse history (the snapshot, a daily archive) ends offers too.
+INGEST_REMOVE_AFTER_DAYS = env_int("INGEST_REMOVE_AFTER_DAYS", 3)
 PERF_RAW_RETENTION_DAYS = env_int("PERF_RAW_RETENTION_DAYS", 30)
 
 # Alerts
