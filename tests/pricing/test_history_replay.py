@@ -52,7 +52,8 @@ def check_against_truth(days: list[Day], remove_after_days: int = 3) -> None:
     real = truth(days, remove_after_days)
     offers = {(o.model.slug, (o.provider.slug, o.variant)): o for o in Offer.objects.select_related("model", "provider")}
     wrong = []
-    for at, model, key, input_price, output_price in real.prices:
+    for at, model, tag, input_price, output_price in real.prices:
+        key = offer_key(tag)
         period = price_at(offers[(model, key)], at)
         if period is None or (period.input, period.output) != (input_price, output_price):
             wrong.append((model, key, at, input_price, period and period.input))
