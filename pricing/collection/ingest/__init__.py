@@ -123,7 +123,7 @@ def ingest(
         stats.unmatched = matcher.record_unmatched(at)
         open_periods, offer_ids, known_attrs = periods.read_open(source, keyed)
         rest = set(keyed) - offer_ids.keys()
-        more, created = catalog.ensure_offers(rest, {k: keyed[k][0] for k in rest}, at, known_attrs)
+        more, created = catalog.ensure_offers(rest, {k: keyed[k][0] for k in rest}, at, known_attrs, source)
         offer_ids.update(more)
         stats.seen = len(keyed)
 

@@ -30,12 +30,13 @@ class OfferKey(NamedTuple):
 
 
 class KnownAttributes(NamedTuple):
-    """An existing offer's attributes, and the source of its current price (None if it has none)."""
+    """An existing offer's attributes, and whether they follow this run's source (its current
+    price comes from this source, or it has none: attributes follow the most trusted source)."""
 
     quantization: str
     context_length: int | None
     status: str
-    current_source_id: int | None
+    follows_source: bool
 
 
 def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -103,7 +104,8 @@ def ensure_providers(quotes: list[Quote], source: Source) -> dict[str, int]:
 
 
 def ensure_offers(
-    keys: set[OfferKey], attrs: dict[OfferKey, Quote], at: datetime, known_attrs: dict[int, KnownAttributes]
+    keys: set[OfferKey], attrs: dict[OfferKey, Quote], at: datetime, known_attrs: dict[int, KnownAttributes],
+    source: Source,
 ) -> tuple[dict[OfferKey, int], set[int]]:
     """Offer ids for keys that have no open period of this source, creating the missing offers.
     Fills ``known_attrs`` for the offers that already existed; returns (ids, ids created now)."""
@@ -119,11 +121,14 @@ def ensure_offers(
         query = Offer.objects.filter(provider_id__in=provider_ids)
         if model_batch is not None:
             query = query.filter(model_id__in=model_batch)
-        for offer_id, provider_id, model_id, variant, *values in query.values_list(*fields):
+        for offer_id, provider_id, model_id, variant, quantization, context, status, current_source in (
+            query.values_list(*fields)
+        ):
             key = OfferKey(provider_id, model_id, variant)
             if key in keys:
                 by_key[key] = offer_id
-                known_attrs[offer_id] = KnownAttributes(*values)
+                known_attrs[offer_id] = KnownAttributes(quantization, context, status,
+                                                        current_source in (None, source.id))
     missing = [k for k in keys if k not in by_key]
     created: set[int] = set()
     if missing:
@@ -169,10 +174,12 @@ def attribute_changes(
         offer_id = offer_ids[key]
         known = known_attrs.get(offer_id)
         if known is None:
-            continue  # created in this run with the quote's attributes
-        if (known.current_source_id or source.id) != source.id:
+            continue  # created in this run with the quote's attributes, or they are the same
+        if not known.follows_source:
             continue  # the offer's attributes follow its most trusted source
         quote = group[-1]
+        if (quote.quantization, quote.context_length, quote.status) == known[:3]:
+            continue
         changes = {}
         for name in ATTRIBUTES:
             old, new = getattr(known, name), getattr(quote, name)
@@ -211,13 +218,18 @@ def group_by_offer(quotes: list[Quote], matcher: Matcher, provider_ids: dict[str
     source bug (the first is kept). Unmatched ids are counted by the matcher for a person."""
     keyed: dict[OfferKey, list[Quote]] = {}
     rejections: list[QuoteRejection] = []
+    memo = matcher.memo
     for quote in quotes:
-        model_id = matcher.match(quote.provider_model_id, quote.canonical_hint, quote.hf_id)
+        model_id = memo.get((quote.provider_model_id, quote.canonical_hint, quote.hf_id)) or matcher.match(
+            quote.provider_model_id, quote.canonical_hint, quote.hf_id)
         if model_id is None:
             continue
-        key = OfferKey(provider_ids[quote.provider], model_id, quote.variant[:100])
-        group = keyed.setdefault(key, [])
-        if group and (quote.valid_from is None or group[0].valid_from is None):
+        key = (provider_ids[quote.provider], model_id, quote.variant[:100])  # an OfferKey's fields
+        group = keyed.get(key)  # type: ignore[call-overload]
+        if group is None:
+            keyed[OfferKey._make(key)] = [quote]
+            continue
+        if quote.valid_from is None or group[0].valid_from is None:
             rejections.append(rejection(run, quote, "a second quote for the same offer in one run; the first was kept"))
             continue
         group.append(quote)

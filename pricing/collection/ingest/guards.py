@@ -20,10 +20,10 @@ PRICE_KINDS = frozenset(PriceKind.values)
 
 def reason_to_reject(quote: Quote) -> str:
     """Why this quote cannot be stored, or "" if it can."""
-    if quote.price_kind.value not in PRICE_KINDS:
+    if getattr(quote.price_kind, "_value_", None) not in PRICE_KINDS:
         return f"unknown price kind {quote.price_kind!r}"
-    for name in PRICE_FIELDS:
-        value = getattr(quote, name)
+    for name, value in zip(PRICE_FIELDS, (quote.input, quote.output, quote.cached_input, quote.cache_write,
+                                          quote.reasoning, quote.per_request), strict=True):
         if value is None:
             continue
         if value.__class__ is not Decimal:

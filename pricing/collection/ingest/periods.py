@@ -33,8 +33,9 @@ State = tuple
 
 
 def state_of(quote: Quote) -> State:
+    # ``_value_`` rather than ``.value``: the enum property costs a Python call per quote.
     return (quote.input, quote.output, quote.cached_input, quote.cache_write, quote.reasoning, quote.per_request,
-            quote.price_kind.value)
+            quote.price_kind._value_)
 
 
 def state_json(state: State) -> dict:
@@ -147,21 +148,28 @@ class Plan:
 def read_open(
     source: Source, keyed: dict[OfferKey, list[Quote]]
 ) -> tuple[dict[int, OpenPeriod], dict[OfferKey, int], dict[int, KnownAttributes]]:
-    """The source's open periods by offer id, with the ids and attributes of the quoted offers
-    that have one, in one read (no second pass over offers)."""
+    """The source's open periods by offer id, and the ids of the quoted offers that have one, in
+    one read (no second pass over offers). The stored attributes are kept only for the offers
+    whose quote states different ones (``catalog.attribute_changes`` looks at those)."""
     open_periods: dict[int, OpenPeriod] = {}
     offer_ids: dict[OfferKey, int] = {}
     known_attrs: dict[int, KnownAttributes] = {}
-    for row in PricePeriod.objects.filter(source=source, valid_to__isnull=True).values_list(
+    make_period = OpenPeriod._make
+    rows = PricePeriod.objects.filter(source=source, valid_to__isnull=True).values_list(
         "id", "offer_id", "n_missed", "state_hash", "offer__provider_id", "offer__model_id", "offer__variant",
-        *(f"offer__{name}" for name in ATTRIBUTES), "offer__current_period__source_id",
-    ):
-        period = OpenPeriod(*row[:4])
-        open_periods[period.offer_id] = period
-        key = OfferKey(*row[4:7])
-        if key in keyed:
-            offer_ids[key] = period.offer_id
-            known_attrs[period.offer_id] = KnownAttributes(*row[7:])
+        *(f"offer__{name}" for name in ATTRIBUTES), "offer__current_period_id",
+    )
+    for period_id, offer_id, n_missed, digest, provider_id, model_id, variant, *attrs, current_id in rows:
+        open_periods[offer_id] = make_period((period_id, offer_id, n_missed, digest))
+        key = (provider_id, model_id, variant)  # equal to (and hashed as) the OfferKey in ``keyed``
+        group = keyed.get(key)  # type: ignore[call-overload]
+        if group is None:
+            continue
+        offer_ids[key] = offer_id  # type: ignore[index]
+        quote = group[-1]
+        if [quote.quantization, quote.context_length, quote.status] != attrs:
+            # The offer's current price is this open period (or it has none): its attributes follow us.
+            known_attrs[offer_id] = KnownAttributes(*attrs, current_id in (None, period_id))
     return open_periods, offer_ids, known_attrs
 
 
@@ -172,19 +180,24 @@ def settle_unchanged(
     """The fast path: an offer with one undated quote whose fingerprint matches its open period is
     seen again and needs nothing else. Returns the keys left for :func:`decide`."""
     rest: list[OfferKey] = []
+    unchanged, reset_missed = plan.unchanged, plan.reset_missed
+    known = fingerprints.get
     for key, group in keyed.items():
         period = open_periods.get(offer_ids[key])
         if period is None or len(group) > 1:
             rest.append(key)
             continue
         quote = group[0]
-        if quote.valid_from is not None or fingerprints.of(state_of(quote)) != period.state_hash:
+        state = (quote.input, quote.output, quote.cached_input, quote.cache_write, quote.reasoning,
+                 quote.per_request, quote.price_kind._value_)  # state_of(quote), inlined: this loop is hot
+        if quote.valid_from is not None or (known(state) or fingerprints.of(state)) != period.state_hash:
             rest.append(key)
             continue
-        plan.seen_again(period)
-        held = pending.get(period.offer_id)
-        if held is not None:  # the price went back before the jump was confirmed
-            plan.pending_delete.append(held.id)
+        unchanged.append(period.id)
+        if period.n_missed:
+            reset_missed.append(period.id)
+        if pending and period.offer_id in pending:  # the price went back before the jump was confirmed
+            plan.pending_delete.append(pending[period.offer_id].id)
     return rest
 
 
