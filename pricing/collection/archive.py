@@ -198,6 +198,12 @@ def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", tr
                                 kind=kind or runs.guess_kind(slug, body)))
     run, created = runs.create_run(slug, slot=at, trigger=trigger)
     outcome = Outcome(at, paths, "ingested", run)
+    digests = {RawPayload.digest(p.body) for p in payloads}
+    seen_before = dict(RawPayload.objects.filter(sha256__in=digests).values_list("sha256", "first_fetched_at"))
+    if created and seen_before and len(seen_before) == len(digests):
+        first = min(seen_before.values())
+        outcome.message = (f"the same content was ingested before (first at {first:%Y-%m-%d %H:%M:%S}Z): "
+                           "its prices are recorded as seen again at this instant")
     if not created:
         verdict = _against_existing(run, payloads, collector, outcome)
         if verdict is not None:
@@ -236,6 +242,11 @@ def _against_existing(run: CollectionRun, payloads: list[Payload], collector, ou
         _reset(run)  # nothing of it was applied: retry with these bodies
         outcome.message = f"retried run #{run.pk} (it had been {run.status}: {run.error[:120]})"
         return None
+    for payload in fresh:  # a body that cannot be read must not turn a good run into a failed one
+        try:
+            collector.parse(payload)
+        except ParseError as exc:
+            return _refused(outcome, f"{payload.url}: cannot be read ({exc}); run #{run.pk} left as it was")
     clash = _clash(collector, [use for use in stored if use.payload is not None], fresh)
     if clash:
         return _refused(outcome, f"run #{run.pk} at {run.slot:%Y-%m-%d %H:%M:%S}Z already priced {clash} "

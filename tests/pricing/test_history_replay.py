@@ -255,3 +255,21 @@ def test_replayed_history_alerts_nobody(tmp_path):
     for day in days:
         collect("--from-file", str(save(tmp_path, day)), "--at", day.at.isoformat())
     assert ChangeEvent.objects.exists() and not ChangeEvent.objects.filter(notify=True).exists()
+
+
+def test_an_unreadable_body_for_an_instant_that_has_a_run_leaves_that_run_as_it_was(tmp_path):
+    collect("--from-file", str(save(tmp_path, captured(LLAMA))), "--at", START.isoformat())
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"data": {"id": "deepseek/deepseek-r1", "endpoints": "nope"}}')
+    with pytest.raises(CommandError, match="cannot be read"):
+        collect("--from-file", str(broken), "--at", START.isoformat())
+    run = CollectionRun.objects.get()
+    assert (run.status, run.payloads.count(), run.n_seen) == ("complete", 1, len(captured(LLAMA).endpoints))
+
+
+def test_the_same_body_at_another_instant_says_it_was_seen_before(tmp_path):
+    path = save(tmp_path, captured(R1))
+    collect("--from-file", str(path), "--at", START.isoformat())
+    out = collect("--from-file", str(path), "--at", (START + timedelta(days=1)).isoformat())
+    assert "the same content was ingested before" in out
+    assert PricePeriod.objects.filter(last_seen=START + timedelta(days=1)).count() == 2
