@@ -234,6 +234,9 @@ def _against_existing(run: CollectionRun, payloads: list[Payload], collector, ou
         _reset(run)  # an interrupted replay: nothing of it or all of it was applied; redo it whole
         outcome.message = "redone: an earlier replay of this instant was interrupted"
         return None
+    if not fresh and run.status in (Status.FAILED, Status.REFUSED):
+        return _refused(outcome, f"these bodies were {run.status} before in run #{run.pk} ({run.error[:150]}); "
+                                 "nothing changed (after a parser fix: manage.py reparse)")
     if not fresh:
         outcome.action = "already"
         outcome.message = f"already ingested in run #{run.pk} ({run.status}); nothing changed"

@@ -273,3 +273,18 @@ def test_the_same_body_at_another_instant_says_it_was_seen_before(tmp_path):
     out = collect("--from-file", str(path), "--at", (START + timedelta(days=1)).isoformat())
     assert "the same content was ingested before" in out
     assert PricePeriod.objects.filter(last_seen=START + timedelta(days=1)).count() == 2
+
+
+def test_a_refused_capture_stays_refused_and_visible_when_the_archive_is_imported_again(tmp_path):
+    models = json.loads((Path(__file__).resolve().parent.parent / "providers" / "fixtures" / "openrouter"
+                         / "models.json").read_text())
+    (tmp_path / "models-2026-08-21.json").write_text(json.dumps(models))
+    models["data"] = models["data"][:2]  # a broken listing: 2 of 17 models
+    (tmp_path / "models-2026-08-22.json").write_text(json.dumps(models))
+    for _ in range(2):
+        out = StringIO()
+        with pytest.raises(CommandError, match="1 of 2 captures were not applied"):
+            call_command("import_history", "openrouter", str(tmp_path), stdout=out)
+        assert "lost more than half" in out.getvalue() or "refused before" in out.getvalue()
+    assert list(CollectionRun.objects.order_by("slot").values_list("status", flat=True)) == ["complete", "refused"]
+    assert not ChangeEvent.objects.filter(kind="removed").exists()

@@ -71,7 +71,7 @@ class Command(BaseCommand):
         if outcome.run is not None and outcome.action != "already":
             self._summary(console, [outcome.run])
         console.print(f"{slug} at {when.isoformat()}: {outcome.action}"
-                      + (f": {outcome.message}" if outcome.message else ""), markup=False)
+                      + (f": {outcome.message}" if outcome.message else ""), markup=False, soft_wrap=True)
         if outcome.action == "refused":
             raise CommandError(f"not applied: {outcome.message}")
 

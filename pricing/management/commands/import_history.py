@@ -54,6 +54,8 @@ class Command(BaseCommand):
                 progress.advance(task)
         self._summary(console, source, outcomes)
         not_applied = [o for o in outcomes if o.action == "refused"]
+        for o in not_applied:  # in full, not cut to a table cell
+            console.print(f"not applied: {o.at:%Y-%m-%d %H:%M:%S}Z: {o.message}", markup=False, soft_wrap=True)
         if not_applied:
             raise CommandError(f"{len(not_applied)} of {len(outcomes)} captures were not applied (see the table)")
 
