@@ -1,4 +1,5 @@
-"""The Celery app. Tasks are triggers: the database says what work exists (pricing/tasks.py)."""
+"""The Celery app. Tasks are triggers: the database says what work exists
+(pricing/collection/tasks.py, pricing/alerts/tasks.py)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ app.conf.update(
     timezone="UTC",
     enable_utc=True,
 )
-app.autodiscover_tasks(["pricing.collection"])
+app.autodiscover_tasks(["pricing.collection", "pricing.alerts"])
 
 
 @app.on_after_finalize.connect

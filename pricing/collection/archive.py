@@ -12,7 +12,8 @@ Replaying is idempotent and says what it did:
 - bodies that state a different price for an offer the run at that instant already priced are
   refused with the reason ("refused"): two different answers for one instant cannot both be true;
 - a run left unfinished by an interrupted replay, or one that failed or was refused without
-  applying anything, is redone ("ingested").
+  applying anything, is redone ("ingested");
+- bodies the apply step cannot use make a failed (or refused) run that says why ("failed").
 
 An archive (``import_history``) is a chronological series of captures. Its instants come from a
 CSV manifest (columns ``path,fetched_at``) or from the file names (see :func:`time_in_name`).
@@ -34,7 +35,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 import providers
-from pricing.collection import runs
+from pricing.collection import execute, runs
+from pricing.collection import payloads as apply_step
 from pricing.models import CollectionRun, QuoteRejection, RawPayload, RunPayload
 from providers.base import ParseError, Payload
 
@@ -67,7 +69,7 @@ class Capture:
 class Outcome:
     at: datetime
     paths: list[Path]
-    action: str  # ingested, added, already, refused
+    action: str  # ingested, added, already, refused (nothing stored), failed (a failed or refused run)
     run: CollectionRun | None = None
     message: str = ""
 
@@ -195,7 +197,7 @@ def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", tr
     for path in paths:
         body = read_saved(path)
         payloads.append(Payload(url=f"file://{os.path.abspath(path)}", body=body, fetched_at=at,
-                                kind=kind or runs.guess_kind(slug, body)))
+                                kind=kind or execute.guess_kind(slug, body)))
     run, created = runs.create_run(slug, slot=at, trigger=trigger)
     outcome = Outcome(at, paths, "ingested", run)
     digests = {RawPayload.digest(p.body) for p in payloads}
@@ -213,13 +215,13 @@ def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", tr
         return _refused(outcome, f"run #{run.pk} at {at:%Y-%m-%d %H:%M:%S}Z is being worked on; try again later")
     before = {name: getattr(run, name) for name in COUNTERS} if outcome.action == "added" else {}
     earlier_status = run.status if outcome.action == "added" else ""
-    runs.process_payloads(claimed, payloads, collector, at=at, notify=False)  # history, not news
+    apply_step.apply(claimed, apply_step.receive(claimed, payloads), collector, at=at, notify=False)  # history
     if before:
         _add_counters(claimed, before, earlier_status)
     claimed.refresh_from_db()
     outcome.run = claimed
-    if claimed.status in (Status.FAILED, Status.REFUSED):
-        outcome.action, outcome.message = "refused", claimed.error[:300]
+    if claimed.status in (Status.FAILED, Status.REFUSED):  # recorded as such: the run says why
+        outcome.action, outcome.message = "failed", claimed.error[:300]
     return outcome
 
 
