@@ -175,12 +175,13 @@ def discover(path: Path) -> list[Capture]:
         dated = read_manifest(path)
     elif path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".") and p.suffix != ".csv")
-        undated = [p for p in files if time_in_name(p, path) is None]
+        times = {p: time_in_name(p, path) for p in files}
+        undated = [p for p, at in times.items() if at is None]
         if undated:
             names = ", ".join(str(p.relative_to(path)) for p in undated[:5])
             raise ArchiveError(f"{len(undated)} file(s) carry no date in their name or folder ({names}); "
                                "rename them (e.g. models-2025-05-23T18-35-39Z.json) or list them in a manifest")
-        dated = [(p, time_in_name(p, path)) for p in files]
+        dated = [(p, at) for p, at in times.items() if at is not None]
     else:
         raise ArchiveError(f"{path}: expected a folder or a CSV manifest (path,fetched_at)")
     groups: dict[datetime, list[Path]] = {}
@@ -277,7 +278,7 @@ def _clash(collector, stored: list[RunPayload], fresh: list[Payload]) -> str:
         return keys
 
     old = offers(Payload(url=use.url, body=use.payload.body, fetched_at=use.fetched_at, kind=use.kind)
-                 for use in stored)
+                 for use in stored if use.payload is not None)
     both = sorted(old & offers(fresh))
     if not both:
         return ""
