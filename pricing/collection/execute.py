@@ -1,4 +1,4 @@
-"""Claim -> fetch -> apply: one live run, or one saved body as if it had been fetched."""
+"""Claim -> fetch -> apply: one live run. (Saved bodies are replayed by ``archive``.)"""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import providers
 from pricing.collection import payloads
 from pricing.collection.runs import Status, claim, finish
 from pricing.models import CollectionRun
-from providers.base import ParseError
 from providers.http import HttpClient
-from providers.units import loads_strict
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +35,3 @@ def execute(run_id: int, *, http: HttpClient | None = None) -> CollectionRun | N
         if http is None:
             client.close()
     return run
-
-
-def guess_kind(slug: str, body: bytes) -> str:
-    """OpenRouter saves are a models list or one model's endpoints; tell them apart by shape.
-    Anything unreadable is guessed a list: the parser then says what is wrong with it."""
-    if slug != "openrouter":
-        return "models"
-    try:
-        data = loads_strict(body)
-    except ParseError:
-        return "models"
-    inner = data.get("data") if isinstance(data, dict) else None
-    return "endpoints" if isinstance(inner, dict) and "endpoints" in inner else "models"

@@ -46,7 +46,7 @@ def test_an_id_not_of_the_documented_shape_is_rejected_with_a_reason(tmp_path, b
     assert not Model.objects.filter(slug="noslash").exists()
 
 
-def test_a_flood_of_new_ids_is_capped_and_held_for_a_person(tmp_path, settings, admin_client):
+def test_a_flood_of_new_ids_is_capped_and_held_for_a_person(tmp_path, settings, client, django_user_model):
     settings.INGEST_MAX_NEW_MODELS = 5
     settings.INGEST_MAX_NEW_OFFERS = 8
     baseline = collect(listing(tmp_path, "day1.json", []), "2026-01-01T00:00:00Z")
@@ -69,8 +69,12 @@ def test_a_flood_of_new_ids_is_capped_and_held_for_a_person(tmp_path, settings, 
 
     # A person confirms three of them in the admin: they are applied, the rest stay held.
     chosen = list(HeldQuote.objects.order_by("pk").values_list("pk", flat=True)[:3])
-    response = admin_client.post(reverse("admin:pricing_heldquote_changelist"),
-                                 {"action": "confirm_held", "_selected_action": chosen}, follow=True)
+    django_user_model.objects.create_superuser("root", "root@example.com", "a-long-enough-pass-1")
+    client.post(reverse("admin:login"), {"username": "root", "password": "a-long-enough-pass-1"},
+                REMOTE_ADDR="127.0.0.1")
+    response = client.post(reverse("admin:pricing_heldquote_changelist"),
+                                 {"action": "confirm_held", "_selected_action": chosen}, follow=True,
+                           REMOTE_ADDR="127.0.0.1")
     assert response.status_code == 200
     slugs = set(HeldQuote.objects.filter(pk__in=chosen).values_list("provider_model_id", flat=True))
     assert Model.objects.filter(slug__in=slugs).count() == 3

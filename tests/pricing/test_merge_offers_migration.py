@@ -1,4 +1,4 @@
-"""Migration 0004: offers split only by a quantization in their key become one offer, history kept."""
+"""Migration 0003: offers split only by a quantization in their key become one offer, history kept."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pricing.models import ChangeEvent, Model, Offer, PerfRollup, PerfSample, Pr
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("pricing.migrations.0004_merge_quantization_variant_offers")
+migration = importlib.import_module("pricing.migrations.0003_merge_quantization_variant_offers")
 D2025 = datetime(2025, 6, 27, tzinfo=UTC)
 D2026 = datetime(2026, 8, 8, tzinfo=UTC)
 

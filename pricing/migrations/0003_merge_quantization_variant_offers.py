@@ -144,7 +144,7 @@ def _close_at(target, earlier, later, ChangeEvent) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pricing", "0003_held_quotes_over_new_offer_cap"),
+        ("pricing", "0002_priceperiod_state_hash"),
         ("alerts", "0001_initial"),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pricing', '0002_priceperiod_state_hash'),
+        ('pricing', '0003_merge_quantization_variant_offers'),
     ]
 
     operations = [
