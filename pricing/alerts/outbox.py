@@ -401,9 +401,10 @@ def send_due(now: datetime | None = None, limit: int = 200, budget: float = SEND
     """Send what is due. Each claim is taken at the time it is made (not the batch's start), and no
     new claim is taken after ``budget`` seconds, so one call stays inside the task's time limit."""
     started = time.monotonic()
+    at = now or timezone.now()
     due = list(
-        Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now or timezone.now())
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now or timezone.now()))
+        Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=at)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=at))
         .order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
     )
     sent = 0
