@@ -191,8 +191,13 @@ def discover(path: Path) -> list[Capture]:
     return [Capture(at, sorted(paths)) for at, paths in sorted(groups.items())]
 
 
-def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", trigger: str = "file") -> Outcome:
-    """Replay saved bodies fetched at ``at`` as one run of ``slug`` (see the module docstring)."""
+def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", trigger: str = "file",
+           notify: bool | None = None) -> Outcome:
+    """Replay saved bodies fetched at ``at`` as one run of ``slug`` (see the module docstring).
+
+    ``notify``: whether its changes may alert. By default only a capture newer than every finished
+    run of the source is news (``collect --from-file`` of today's body, as a live run would be); an
+    older capture is history. Archive imports pass False: a backfill alerts nobody."""
     paths = [Path(p) for p in paths]
     collector = providers.get_collector(slug)
     payloads = []
@@ -217,8 +222,11 @@ def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", tr
         return _refused(outcome, f"run #{run.pk} at {at:%Y-%m-%d %H:%M:%S}Z is being worked on; try again later")
     before = {name: getattr(run, name) for name in COUNTERS} if outcome.action == "added" else {}
     earlier_status = run.status if outcome.action == "added" else ""
-    # The one apply step; history, not news.
-    apply_step.apply(claimed, apply_step.receive(claimed, payloads), collector, at=at, notify=False)
+    if notify is None:
+        notify = not CollectionRun.objects.filter(
+            source_id=claimed.source_id, slot__gt=at, status__in=CollectionRun.FINISHED
+        ).exists()
+    apply_step.apply(claimed, apply_step.receive(claimed, payloads), collector, at=at, notify=notify)
     if before:
         _add_counters(claimed, before, earlier_status)
     claimed.refresh_from_db()

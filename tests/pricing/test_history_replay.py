@@ -250,11 +250,22 @@ def test_a_manifest_names_what_is_wrong_with_it(tmp_path):
         call_command("import_history", "openrouter", str(undated), stdout=StringIO())
 
 
-def test_replayed_history_alerts_nobody(tmp_path):
+def test_an_imported_archive_alerts_nobody(tmp_path):
     days = series(4, seed=4, delist=False)
-    for day in days:
+    manifest = write_archive(days, tmp_path / "bodies")
+    call_command("import_history", "openrouter", str(manifest), stdout=StringIO())
+    assert ChangeEvent.objects.filter(kind="price").exists()
+    assert not ChangeEvent.objects.filter(notify=True).exists()
+
+
+def test_a_capture_older_than_the_newest_run_is_history_and_alerts_nobody(tmp_path):
+    days = series(4, seed=4, delist=False)
+    newest = max(day.at for day in days)
+    collect("--from-file", str(save(tmp_path, days[0], "first.json")), "--at", (newest + timedelta(days=1)).isoformat())
+    for day in days:  # replayed after a newer run exists: each capture is older than it
         collect("--from-file", str(save(tmp_path, day)), "--at", day.at.isoformat())
-    assert ChangeEvent.objects.exists() and not ChangeEvent.objects.filter(notify=True).exists()
+    assert ChangeEvent.objects.exists()
+    assert not ChangeEvent.objects.filter(notify=True).exists()
 
 
 def test_an_unreadable_body_for_an_instant_that_has_a_run_leaves_that_run_as_it_was(tmp_path):

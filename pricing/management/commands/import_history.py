@@ -48,7 +48,8 @@ class Command(BaseCommand):
             for capture in captures:
                 progress.update(task, description=f"{source} {capture.at:%Y-%m-%d %H:%M}Z")
                 try:
-                    outcomes.append(archive.replay(source, capture.paths, capture.at, kind=kind, trigger="archive"))
+                    outcomes.append(archive.replay(source, capture.paths, capture.at, kind=kind, trigger="archive",
+                                                   notify=False))
                 except archive.ArchiveError as exc:
                     raise CommandError(str(exc)) from None
                 progress.advance(task)
