@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from pricing.models import Model
+from pricing.queries.pages import HEADLINE_PAIRS
 
 # A dated or numbered release at the end: -0528, -20240620, -2407, -v3-0324 (a version tag
 # right before a date names the same line: deepseek-chat-v3-0324 is deepseek-chat's V3 0324).
@@ -63,10 +66,11 @@ def relation(a: Model, b: Model) -> str | None:
     return None
 
 
-def related_models(model: Model, limit: int = 8) -> list[Related]:
-    """The model's relatives among those tracked (one query over the author's models)."""
-    candidates = Model.objects.filter(slug__startswith=f"{model.author_part}/").exclude(pk=model.pk).only(
-        "id", "slug", "name", "hf_id", "author", "open_weights")
+def related_models(model: Model, limit: int = 8, candidates: list[Model] | None = None) -> list[Related]:
+    """The model's relatives among those tracked (one query over the author's models, or none
+    when ``candidates`` are given)."""
+    if candidates is None:
+        candidates = list(_candidates(model))
     found = []
     for other in candidates:
         kind = relation(model, other)
@@ -77,14 +81,30 @@ def related_models(model: Model, limit: int = 8) -> list[Related]:
     return found[:limit]
 
 
-def compare_pair(model: Model, related: list[Related]) -> tuple[Model, Model] | None:
+def _rivals(model: Model) -> list[tuple[str, bool]]:
+    """Headline rivals of the model: (slug, whether the model comes first in the pair)."""
+    return [(b if a == model.slug else a, a == model.slug) for a, _, b, _ in HEADLINE_PAIRS if model.slug in (a, b)]
+
+
+def _candidates(model: Model, rivals: list[str] = ()):
+    return Model.objects.filter(Q(slug__startswith=f"{model.author_part}/") | Q(slug__in=list(rivals))).exclude(
+        pk=model.pk).only("id", "slug", "name", "hf_id", "author", "open_weights")
+
+
+def compare_pair(model: Model, related: list[Related], rivals: dict[str, Model] | None = None) -> tuple[Model, Model] | None:
     """What to compare a model with first, in compare's order (the baseline last): its headline
     rival (o1 against R1, the 27x), else its closest relative against it."""
-    from pricing.queries.pages import HEADLINE_PAIRS
-
-    for a, _, b, _ in HEADLINE_PAIRS:
-        if model.slug in (a, b):
-            rival = Model.objects.filter(slug=b if a == model.slug else a).only("id", "slug", "name").first()
-            if rival:
-                return (model, rival) if a == model.slug else (rival, model)
+    for slug, first in _rivals(model):
+        rival = (rivals or {}).get(slug) if rivals is not None else Model.objects.filter(slug=slug).first()
+        if rival:
+            return (model, rival) if first else (rival, model)
     return (related[0].model, model) if related else None
+
+
+def leads(model: Model) -> dict:
+    """Related models and a first compare partner in one query."""
+    rivals = [slug for slug, _ in _rivals(model)]
+    candidates = list(_candidates(model, rivals))
+    related = related_models(model, candidates=[c for c in candidates if c.author_part == model.author_part])
+    by_slug = {c.slug: c for c in candidates}
+    return {"related": related, "compare_pair": compare_pair(model, related, by_slug)}

@@ -16,7 +16,7 @@ from pricing.errors import json_error
 from pricing.models import Model
 from pricing.queries import DEFAULT_MIX, QueryError, disagreements, offers_for_model, parse_mix
 from pricing.queries.pages import PERF_RANGES, SORT_KEYS, perf_history, price_history, sort_rows
-from pricing.related import compare_pair, related_models
+from pricing.related import leads
 from pricing.views.common import FieldErrors, mix_label, not_found
 
 COLUMNS = [
@@ -110,10 +110,8 @@ def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
     ordered, sort = sort_rows(rows, sort)
     perf_sources = sorted({charts.perf_label(r.perf_source, r.perf_kind) for r in rows if r.perf_kind})
     figures, figure_tags = _figures(model, rows, mix, range_key)
-    related = related_models(model)
     return render(request, "pricing/model.html", {
-        "related": related,
-        "compare_pair": compare_pair(model, related),
+        **leads(model),  # related versions and a compare partner: one query
         "model": model,
         "rows": ordered,
         "sort": sort,
