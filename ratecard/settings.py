@@ -123,6 +123,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+# Accounts one client address may create per clock hour (0: no limit).
+SIGNUPS_PER_HOUR = env_int("SIGNUPS_PER_HOUR", 10)
 AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 30) / 60  # hours, as axes counts
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "pricing.api.http.login_client_address"
@@ -250,6 +252,9 @@ ALERTS_ALLOW_PRIVATE_WEBHOOKS = env_bool("ALERTS_ALLOW_PRIVATE_WEBHOOKS", False)
 ALERTS_SEND_DEADLINE_SECONDS = env_float("ALERTS_SEND_DEADLINE_SECONDS", 20.0)
 # "Send test" presses per user per rolling hour (each is queued to the worker).
 ALERTS_TEST_SENDS_PER_HOUR = env_int("ALERTS_TEST_SENDS_PER_HOUR", 10)
+# Per account: the most alert rules and channels (the API lists them in pages too).
+ALERTS_MAX_RULES_PER_USER = env_int("ALERTS_MAX_RULES_PER_USER", 200)
+ALERTS_MAX_CHANNELS_PER_USER = env_int("ALERTS_MAX_CHANNELS_PER_USER", 20)
 # How long an email channel's confirmation link stays valid.
 ALERTS_CONFIRM_DAYS = env_int("ALERTS_CONFIRM_DAYS", 3)
 

@@ -19,6 +19,7 @@ from ninja.openapi.docs import DocsBase
 from pricing.alerts.api import router as alerts_router
 from pricing.api import catalog, changes, compare, providers, run_log
 from pricing.api.http import ClientThrottle, error, throttled
+from pricing.errors import CODES
 from pricing.queries import QueryError
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,10 @@ Prices of open-weight language models at every host, with full history.
 * Times are ISO-8601 UTC. `as_of` shows any endpoint's prices as they stood at that instant.
 * `mix` is an input:output token ratio (default `3:1`); `mix` fields are the blended price at it.
 * Lists are paginated (`limit`, `offset`; changes use an opaque `cursor`) and capped.
-* Errors: `{"error": {"code": "...", "message": "..."}}` with status 400 (bad parameter),
-  404 (unknown model or provider) or 429 (throttled; see `Retry-After`).
+* Errors: `{"error": {"code": "...", "message": "..."}}` for every status: 400 (bad parameter),
+  401 (no valid token), 404 (unknown model or provider), 405 (method not allowed), 413 (body too
+  large) or 429 (throttled; see `Retry-After`).
+* Instants are ISO-8601 only (a bare number is not epoch seconds), between 1970 and 2999.
 * Reads carry `ETag` and `Last-Modified`: send `If-None-Match` to get `304 Not Modified`.
 """
 
@@ -149,7 +152,8 @@ def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return error(exc.status_code, "http_error", str(exc.message))
+    # e.g. ninja's 400 "Cannot parse request body": the same code as any other bad input.
+    return error(exc.status_code, CODES.get(exc.status_code, "http_error"), str(exc.message))
 
 
 # Ninja registers its own handlers for these subclasses ({"detail": ...}); ours keep one shape.
