@@ -12,7 +12,7 @@ from pricing import exports
 from pricing.api import render
 from pricing.api import schemas as s
 from pricing.api.http import Built, respond
-from pricing.queries import QueryError, parse_mix
+from pricing.queries import OfferFilter, QueryError, Workload, parse_mix
 from pricing.queries import api as q
 
 router = Router(tags=["models"])
@@ -26,6 +26,36 @@ ONLY_CSV = {"responses": {200: {"description": "OK", "content": CSV_CONTENT}}}
 MIX = Query("3:1", pattern=r"^[0-9]{1,7}:[0-9]{1,7}$",
             description="input:output token mix for blended prices (mix), e.g. 3:1 or 1:4")
 AS_OF = Query(None, description="show prices as they stood at this instant (ISO-8601, UTC if no offset)")
+
+# Offer filters and the workload, read by the queries layer from the query string (one parser
+# for pages and API); declared here so the OpenAPI document describes them.
+OFFER_FILTERS = dict(
+    quantization=Query(None, max_length=200, description=(
+        "only these quantizations, comma-separated: fp32, bf16, fp16, fp8, int8, fp6, int6, fp4, int4, nf4, "
+        "mxfp4, nvfp4, unknown")),
+    min_precision=Query(None, max_length=10, description=(
+        "only offers at least this precise, by bits per weight: fp32 > bf16 = fp16 > fp8 = int8 > fp6 = int6 > "
+        "fp4 = int4 = nf4 = mxfp4 = nvfp4; an unknown quantization never passes")),
+    max_ttft_ms=Query(None, max_length=20, description="only offers whose median time to first token is at most "
+                                                       "this many milliseconds (offers without a figure are left out)"),
+    min_tps=Query(None, max_length=20, description="only offers whose median throughput is at least this many "
+                                                   "tokens per second (offers without a figure are left out)"),
+    min_context=Query(None, max_length=20, description="only offers accepting at least this many context tokens"),
+    current_only=Query(None, max_length=5, description=(
+        "1 (default): only current offers, those still in their source's latest listing; 0: also offers no "
+        "longer listed, marked current=false with ended_at")),
+    hosts_only=Query(None, max_length=5, description=(
+        "1 (default): hosts only, labs selling their own model included; 0: aggregators (OpenRouter's own "
+        "price) too, marked provider_kind=aggregator")),
+)
+WORKLOAD = dict(
+    monthly_input=Query(None, max_length=30, description="input tokens per month, e.g. 50000000 or 50M; with "
+                                                         "monthly_output gives monthly_cost and sorts by it"),
+    monthly_output=Query(None, max_length=30, description="output tokens per month, e.g. 10M"),
+    cached_share=Query(None, max_length=10, description=(
+        "share of the input tokens read from the cache, 0 to 1 or a percentage (billed at the cached-input price "
+        "where an offer has one, at its input price otherwise)")),
+)
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -69,7 +99,7 @@ def list_models(
                 params_total_b=render.dec(m.model.params_total_b), params_active_b=render.dec(m.model.params_active_b),
                 context_length=m.model.context_length,
                 first_party=m.model.first_party.slug if m.model.first_party_id else None,
-                n_offers=m.n_offers, cheapest=render.cheapest(m.cheapest, m.cheapest_row),
+                n_offers=m.n_offers, n_hosts=m.n_hosts, cheapest=render.cheapest(m.cheapest, m.cheapest_row),
             )
             for m in rows
         ]
@@ -83,17 +113,19 @@ def list_models(
 def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None, mix: str, csv: bool) -> HttpResponse:
     mix_pair = parse_mix(mix)
     when = utc(as_of)
+    offer_filter = OfferFilter.parse(request.GET)
+    workload = Workload.parse(request.GET)
 
     def build() -> Built:
         model = q.model_by_slug(f"{author}/{name}")
-        rows = q.offers_of_model(model, as_of=when, mix=mix_pair)
+        rows = q.offers_of_model(model, as_of=when, mix=mix_pair, offer_filter=offer_filter, workload=workload)
         seen = max((r.last_seen for r in rows if r.last_seen), default=None)
         if csv:
             stamp = f"-{when:%Y%m%dT%H%M%SZ}" if when else ""
             return Built(exports.offers_csv(rows), seen, "text/csv; charset=utf-8",
                          f"{author}-{name}-offers{stamp}.csv")
         return Built(s.OffersOut(model=model.slug, as_of=when, mix=render.mix_text(mix_pair), count=len(rows),
-                                 items=[render.offer(r) for r in rows]), seen)
+                                 workload=render.workload(workload), items=[render.offer(r) for r in rows]), seen)
 
     return respond(request, build)
 
@@ -103,15 +135,28 @@ def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None
 def model_offers(
     request: HttpRequest, author: str, name: str, as_of: datetime | None = AS_OF, mix: str = MIX,
     format: Literal["json", "csv"] = Query("json", description="json, or csv for a spreadsheet"),
+    quantization: str | None = OFFER_FILTERS["quantization"], min_precision: str | None = OFFER_FILTERS["min_precision"],
+    max_ttft_ms: str | None = OFFER_FILTERS["max_ttft_ms"], min_tps: str | None = OFFER_FILTERS["min_tps"],
+    min_context: str | None = OFFER_FILTERS["min_context"], current_only: str | None = OFFER_FILTERS["current_only"],
+    hosts_only: str | None = OFFER_FILTERS["hosts_only"], monthly_input: str | None = WORKLOAD["monthly_input"],
+    monthly_output: str | None = WORKLOAD["monthly_output"], cached_share: str | None = WORKLOAD["cached_share"],
 ) -> HttpResponse:
-    """Live offers of the model (slug ``author/name``), cheapest blended first. Prices in USD per million tokens."""
+    """Current host offers of the model (slug ``author/name``), cheapest blended first (cheapest
+    monthly cost first when a workload is given). Prices in USD per million tokens; each offer
+    says when its price was last seen (``last_seen``) and its speed measured (``perf_at``)."""
     return _offers(request, author, name, as_of, mix, format == "csv")
 
 
 @router.get("/models/{author}/{name}/offers.csv", response=ERRORS, openapi_extra=ONLY_CSV,
             summary="A model's offers as CSV")
-def model_offers_csv(request: HttpRequest, author: str, name: str, as_of: datetime | None = AS_OF,
-                     mix: str = MIX) -> HttpResponse:
+def model_offers_csv(
+    request: HttpRequest, author: str, name: str, as_of: datetime | None = AS_OF, mix: str = MIX,
+    quantization: str | None = OFFER_FILTERS["quantization"], min_precision: str | None = OFFER_FILTERS["min_precision"],
+    max_ttft_ms: str | None = OFFER_FILTERS["max_ttft_ms"], min_tps: str | None = OFFER_FILTERS["min_tps"],
+    min_context: str | None = OFFER_FILTERS["min_context"], current_only: str | None = OFFER_FILTERS["current_only"],
+    hosts_only: str | None = OFFER_FILTERS["hosts_only"], monthly_input: str | None = WORKLOAD["monthly_input"],
+    monthly_output: str | None = WORKLOAD["monthly_output"], cached_share: str | None = WORKLOAD["cached_share"],
+) -> HttpResponse:
     return _offers(request, author, name, as_of, mix, True)
 
 

@@ -7,10 +7,10 @@ from ninja import Query, Router
 
 from pricing.api import render
 from pricing.api import schemas as s
-from pricing.api.catalog import ERRORS, MIX, _page_link
+from pricing.api.catalog import ERRORS, MIX, OFFER_FILTERS, _page_link
 from pricing.api.http import Built, respond
+from pricing.queries import OfferFilter, parse_mix
 from pricing.queries import api as q
-from pricing.queries import parse_mix
 
 router = Router(tags=["providers"])
 
@@ -32,16 +32,28 @@ def list_providers(
 
 
 @router.get("/providers/{slug}", response={200: s.ProviderDetailOut, **ERRORS},
-            summary="A provider and its live offers")
-def provider_detail(request: HttpRequest, slug: str, mix: str = MIX) -> HttpResponse:
+            summary="A provider and its current offers, a page at a time")
+def provider_detail(
+    request: HttpRequest, slug: str, mix: str = MIX,
+    limit: int = Query(100, ge=1, le=q.MAX_LIMIT, description="most offers per page"),
+    offset: int = Query(0, ge=0, le=q.MAX_OFFSET, description="offers to skip"),
+    quantization: str | None = OFFER_FILTERS["quantization"], min_precision: str | None = OFFER_FILTERS["min_precision"],
+    max_ttft_ms: str | None = OFFER_FILTERS["max_ttft_ms"], min_tps: str | None = OFFER_FILTERS["min_tps"],
+    min_context: str | None = OFFER_FILTERS["min_context"], current_only: str | None = OFFER_FILTERS["current_only"],
+) -> HttpResponse:
+    """The offers of one provider (an aggregator's own offers too), by model then variant."""
     mix_pair = parse_mix(mix)
+    offer_filter = OfferFilter.parse(request.GET)
 
     def build() -> Built:
         provider = q.provider_by_slug(slug)
-        rows = q.offers_of_provider(provider, mix=mix_pair)
+        rows, total = q.offers_of_provider(provider, mix=mix_pair, limit=limit, offset=offset,
+                                           offer_filter=offer_filter)
         seen = max((r.last_seen for r in rows if r.last_seen), default=None)
         n_models = len({r.model_slug for r in rows})
-        return Built(s.ProviderDetailOut(provider=render.provider(provider, len(rows), n_models),
-                                         mix=render.mix_text(mix_pair), offers=[render.offer(r) for r in rows]), seen)
+        return Built(s.ProviderDetailOut(
+            count=total, limit=limit, offset=offset, next=_page_link(request, offset, limit, total),
+            provider=render.provider(provider, total, n_models), mix=render.mix_text(mix_pair),
+            offers=[render.offer(r) for r in rows]), seen)
 
     return respond(request, build)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, DateTimeField, Max, OuterRef, Q, Subquery, Value
@@ -39,10 +40,13 @@ def listing_window() -> timedelta:
     return timedelta(days=getattr(settings, "INGEST_REMOVE_AFTER_DAYS", 7))
 
 
-def scope_key(source_id: int, model_id: int, provider_kind: str) -> tuple[int, int, bool]:
-    """The listing an open period belongs to: its source's listing of its model. An aggregator
-    quoting itself (OpenRouter's models list) and the hosts behind it (OpenRouter's per-model
-    endpoints) are two listings, fetched apart."""
+def scope_key(source_id: int, source_kind: str, model_id: int, provider_id: int, provider_kind: str) -> tuple:
+    """The listing an open period belongs to: its source's listing of its model. A host's own
+    API lists that host only, so its scope is the host's offers of the model. At an aggregator,
+    the aggregator quoting itself (OpenRouter's models list) and the hosts behind it (its
+    per-model endpoints) are two listings, fetched apart."""
+    if source_kind == "api":
+        return (source_id, model_id, provider_id)
     return (source_id, model_id, provider_kind == "aggregator")
 
 
@@ -71,19 +75,25 @@ class PricePeriodQuerySet(models.QuerySet):
     def most_trusted_first(self) -> PricePeriodQuerySet:
         return self.order_by(*TRUST_ORDER)
 
-    def scope_seen(self, model_ids: list[int] | None = None) -> dict[tuple[int, int, bool], datetime]:
+    def with_freshness(self) -> PricePeriodQuerySet:
+        """Annotate each period with ``source_last_fresh``: when its source last had a fresh run
+        (``stale_since`` judges it), so a page learns staleness without another query."""
+        return self.annotate(source_last_fresh=last_fresh_of("source_id"))
+
+    def scope_seen(self, model_ids: list[int] | None = None) -> dict[tuple, datetime]:
         """``scope_key`` -> the latest time the source listed that model: the instant of its
         latest listing in scope (one grouped query over open periods)."""
         query = self.open()
         if model_ids is not None:
             query = query.filter(offer__model_id__in=model_ids)
         rows = (
-            query.order_by().values_list("source_id", "offer__model_id", "offer__provider__kind")
+            query.order_by()
+            .values_list("source_id", "source__kind", "offer__model_id", "offer__provider_id", "offer__provider__kind")
             .annotate(seen=Max("last_seen"))
         )
-        out: dict[tuple[int, int, bool], datetime] = {}
-        for source_id, model_id, kind, seen in rows:
-            key = scope_key(source_id, model_id, kind)
+        out: dict[tuple, datetime] = {}
+        for source_id, source_kind, model_id, provider_id, provider_kind, seen in rows:
+            key = scope_key(source_id, source_kind, model_id, provider_id, provider_kind)
             out[key] = max(seen, out.get(key, seen))
         return out
 
@@ -118,8 +128,8 @@ class SourceQuerySet(models.QuerySet):
         ``last_fresh_id``), its newest run (``last_slot``, ``last_status``, ``last_error``) and
         the failed or refused runs since the last fresh one (``failed_since``): one query,
         served by pricing_run_source_status. ``is_stale(source)`` judges the result."""
-        from pricing.models.runs import CollectionRun
-
+        # Resolved through the app registry: runs.py imports this module for its manager.
+        CollectionRun = apps.get_model("pricing", "CollectionRun")  # noqa: N806
         fresh = CollectionRun.objects.filter(source=OuterRef("pk")).fresh().order_by("-slot", "-id")
         newest = CollectionRun.objects.filter(source=OuterRef("pk")).order_by("-slot", "-id")
         fresh_slot = (
@@ -131,7 +141,7 @@ class SourceQuerySet(models.QuerySet):
             .order_by().values("source").annotate(n=Count("id")).values("n")
         )
         return self.annotate(
-            last_fresh=Subquery(fresh.annotate(at=Coalesce("finished", "slot")).values("at")[:1]),
+            last_fresh=last_fresh_of("pk"),
             last_fresh_id=Subquery(fresh.values("id")[:1]),
             last_slot=Subquery(newest.values("slot")[:1]),
             last_status=Subquery(newest.values("status")[:1]),
@@ -144,7 +154,18 @@ def is_stale(source, now: datetime, limit: timedelta | None = None) -> bool:
     """A source annotated by ``with_freshness`` is stale when its last fresh run is older than
     its staleness limit (or it never had one). Its offers stay in use, shown greyed with their
     date; only the write path's removal rule ends an offer."""
-    last = getattr(source, "last_fresh", None)
-    if last is None:
+    return stale_since(source.slug, getattr(source, "last_fresh", None), now, limit)
+
+
+def stale_since(slug: str, last_fresh: datetime | None, now: datetime, limit: timedelta | None = None) -> bool:
+    if last_fresh is None:
         return True
-    return now - last > (limit if limit is not None else staleness_limit(source.slug))
+    return now - last_fresh > (limit if limit is not None else staleness_limit(slug))
+
+
+def last_fresh_of(source_ref: str = "pk") -> Subquery:
+    """When the source at ``OuterRef(source_ref)`` last had a fresh run (a correlated subquery,
+    served by pricing_run_source_status)."""
+    CollectionRun = apps.get_model("pricing", "CollectionRun")  # noqa: N806
+    fresh = CollectionRun.objects.filter(source=OuterRef(source_ref)).fresh().order_by("-slot", "-id")
+    return Subquery(fresh.annotate(at=Coalesce("finished", "slot")).values("at")[:1])

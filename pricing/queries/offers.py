@@ -17,8 +17,8 @@ from decimal import Decimal
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from pricing.models import Model, Offer, PerfSample, PricePeriod, Source
-from pricing.models.querysets import is_stale, scope_key, still_listed, trust_key
+from pricing.models import Model, Offer, PerfSample, PricePeriod
+from pricing.models.querysets import scope_key, stale_since, still_listed, trust_key
 from pricing.queries.base import DEFAULT_MIX, QueryError, blended
 from pricing.queries.cost import Workload
 
@@ -143,14 +143,9 @@ def _attach_perf(rows: list[OfferRow], as_of: datetime | None = None) -> None:
         row.perf_at = sample.observed_at
 
 
-def stale_source_ids(now: datetime | None = None) -> set[int]:
-    """Sources whose last fresh run is older than their staleness limit (one query)."""
-    now = now or timezone.now()
-    return {s.id for s in Source.objects.with_freshness() if is_stale(s, now)}
-
-
-def _scope(period) -> tuple[int, int, bool]:
-    return scope_key(period.source_id, period.offer.model_id, period.offer.provider.kind)
+def _scope(period) -> tuple:
+    return scope_key(period.source_id, period.source.kind, period.offer.model_id, period.offer.provider_id,
+                     period.offer.provider.kind)
 
 
 def _trust(period) -> tuple:
@@ -202,12 +197,19 @@ def offers_for_models(
 ) -> dict[int, list[OfferRow]]:
     """Per model, its current offers (and with ``ended``, the ones no longer listed, marked),
     current first, then cheapest blended (or cheapest monthly cost when a workload is given).
-    Three queries now (periods, source freshness, perf), one more with ``ended`` or ``provider``."""
+    Three queries now (periods with their source's freshness, and perf), one more with
+    ``ended`` or ``provider``."""
     model_ids = [m.id for m in models]
     periods = PricePeriod.objects.filter(offer__model_id__in=model_ids)
-    periods = periods.at(as_of) if as_of is not None else periods.open()
+    if as_of is None:
+        # Offers the write path holds open; whether they are still listed is decided below.
+        periods = periods.open().filter(offer__gone_at__isnull=True, offer__current_period__isnull=False)
+    else:
+        periods = periods.at(as_of)
     if provider:
         periods = periods.filter(offer__provider__slug=provider)
+    if as_of is None:
+        periods = periods.with_freshness()
     fetched = list(periods.select_related("source", "offer__provider", "offer__model"))
     if provider is None and as_of is None:
         scope_seen: dict = {}
@@ -216,12 +218,13 @@ def offers_for_models(
             scope_seen[key] = max(p.last_seen, scope_seen.get(key, p.last_seen))
     else:
         scope_seen = PricePeriod.objects.scope_seen(model_ids)
-    stale = stale_source_ids() if as_of is None else set()
+    now = timezone.now()
     rows = []
     for period, current, ended_at in choose_periods(fetched, scope_seen, as_of).values():
         if current or ended:
             rows.append(_row(period.offer, period, mix, current=current, ended_at=ended_at,
-                             stale=period.source_id in stale, workload=workload))
+                             stale=as_of is None and stale_since(period.source.slug, period.source_last_fresh, now),
+                             workload=workload))
     if ended and as_of is None:
         for row in _ended_offers(model_ids, provider, mix):
             row.workload = workload

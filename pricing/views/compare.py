@@ -15,7 +15,8 @@ from django.utils import timezone
 from pricing import charts
 from pricing.cache import cache_key
 from pricing.queries import DEFAULT_MIX, QueryError, Reference, check_basis, parse_mix
-from pricing.queries.pages import end_of_day, model_choices, parse_day, periods_for_models, reference_sweep
+from pricing.queries.pages import end_of_day, model_choices, parse_day
+from pricing.queries.timeline import periods_for_models, reference_sweep
 from pricing.ratios import MAX_MODELS, matrix, ratio, references, resolve_models
 from pricing.views.common import bad_request, mix_label, not_found
 
