@@ -152,19 +152,31 @@ def _trust(period) -> tuple:
     return trust_key(period.source.weight, period.last_seen, period.valid_from, period.id)
 
 
-def choose_periods(periods: list, scope_seen: dict, when: datetime | None = None) -> dict[int, tuple]:
+def choose_periods(periods: list, scope_seen: dict, when: datetime | None = None, *, scope=_scope,
+                   trust=_trust) -> dict[int, tuple]:
     """offer id -> (period shown, current, ended_at): the most trusted period still listed, or
-    when none is, the most trusted one with the instant its listing left it out."""
+    when none is, the most trusted one with the instant its listing left it out. ``scope`` and
+    ``trust`` read a period's listing and trust key (periods may be rows or lean tuples)."""
     by_offer: dict[int, list] = {}
     for period in periods:
         by_offer.setdefault(period.offer_id, []).append(period)
     out = {}
     for offer_id, candidates in by_offer.items():
         listed = [p for p in candidates
-                  if p.valid_to is not None or still_listed(p.last_seen, scope_seen.get(_scope(p)), when)]
-        chosen = max(listed or candidates, key=_trust)
-        out[offer_id] = (chosen, bool(listed), None if listed else scope_seen.get(_scope(chosen)))
+                  if p.valid_to is not None or still_listed(p.last_seen, scope_seen.get(scope(p)), when)]
+        chosen = max(listed or candidates, key=trust)
+        out[offer_id] = (chosen, bool(listed), None if listed else scope_seen.get(scope(chosen)))
     return out
+
+
+def latest_in_scope(periods: list, scope=_scope) -> dict:
+    """Listing -> the latest time it was seen, over open periods already fetched (exact when
+    they are every open period of their models)."""
+    seen: dict = {}
+    for p in periods:
+        key = scope(p)
+        seen[key] = max(p.last_seen, seen.get(key, p.last_seen))
+    return seen
 
 
 def _ended_offers(model_ids: list[int], provider: str | None, mix: tuple[int, int]) -> list[OfferRow]:
@@ -212,10 +224,7 @@ def offers_for_models(
         periods = periods.with_freshness()
     fetched = list(periods.select_related("source", "offer__provider", "offer__model"))
     if provider is None and as_of is None:
-        scope_seen: dict = {}
-        for p in fetched:  # every open period of these models: their listings in scope, exactly
-            key = _scope(p)
-            scope_seen[key] = max(p.last_seen, scope_seen.get(key, p.last_seen))
+        scope_seen = latest_in_scope(fetched)  # every open period of these models: exact
     else:
         scope_seen = PricePeriod.objects.scope_seen(model_ids)
     now = timezone.now()

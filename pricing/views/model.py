@@ -14,6 +14,7 @@ from pricing import charts
 from pricing.cache import cache_key
 from pricing.models import Model
 from pricing.queries import OfferFilter, QueryError, Workload, disagreements, offers_for_model, parse_mix
+from pricing.queries.filters import PRECISION_BITS
 from pricing.queries.model_page import PERF_RANGES, check_sort, perf_history, price_history, sort_rows
 from pricing.views.common import bad_request, mix_label, not_found
 
@@ -121,6 +122,7 @@ def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
         "n_priced": sum(1 for r in rows if r.is_priced),
         "filter": offer_filter,
         "filter_form": _filter_form(request),
+        "precisions": list(PRECISION_BITS),
         "workload": workload,
         "n_hidden_aggregators": sum(1 for r in current if not r.is_host) if offer_filter.hosts_only else 0,
         "n_hidden_filtered": sum(1 for r in every if r.current and r.is_host) - sum(

@@ -1,0 +1,62 @@
+"""Index pages: every model and every provider, sortable, filterable, a page at a time."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from pricing.queries import QueryError, parse_mix
+from pricing.queries.index import MODEL_SORTS, PROVIDER_SORTS, models_index, providers_index
+from pricing.views.common import bad_request, mix_label
+
+MODEL_COLUMNS = [("name", "Model", False), ("author", "Author", False), (None, "Open weights", False),
+                 ("params", "Parameters", True), ("hosts", "Hosts", True), ("cheapest", "Cheapest host", True),
+                 ("median", "Median host", True), ("spread", "Spread", True)]
+PROVIDER_COLUMNS = [("name", "Provider", False), ("kind", "Kind", False), ("offers", "Current offers", True),
+                    ("cheapest", "Cheapest for", True), ("rank", "Median rank", True), ("seen", "Prices seen", False)]
+
+
+def _columns(columns, sort: str, query: dict[str, str]) -> list[dict]:
+    out = []
+    for key, label, numeric in columns:
+        arrow, href = "", ""
+        if key:
+            arrow = " ▲" if sort == key else " ▼" if sort == f"-{key}" else ""
+            target = f"-{key}" if sort == key or (sort != f"-{key}" and numeric) else key
+            href = "?" + urlencode({**query, "sort": target})
+        out.append({"key": key, "label": label, "numeric": numeric, "arrow": arrow, "href": href})
+    return out
+
+
+def _query(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.GET[name] for name in names if request.GET.get(name)}
+
+
+def models(request: HttpRequest) -> HttpResponse:
+    try:
+        mix = parse_mix(request.GET.get("mix"))
+        lines, paged, sort = models_index(request.GET, mix)
+    except QueryError as exc:
+        return bad_request(request, str(exc))
+    query = _query(request, ("q", "author", "open_weights", "min_hosts", "mix"))
+    return render(request, "pricing/models_index.html", {
+        "lines": lines, "paged": paged, "sort": sort, "mix": mix_label(mix), "form": query,
+        "columns": _columns(MODEL_COLUMNS, sort, query), "page_query": urlencode({**query, "sort": sort}),
+        "sorts": list(MODEL_SORTS),
+    })
+
+
+def providers(request: HttpRequest) -> HttpResponse:
+    try:
+        mix = parse_mix(request.GET.get("mix"))
+        lines, paged, sort = providers_index(request.GET, mix)
+    except QueryError as exc:
+        return bad_request(request, str(exc))
+    query = _query(request, ("q", "kind", "mix"))
+    return render(request, "pricing/providers_index.html", {
+        "lines": lines, "paged": paged, "sort": sort, "mix": mix_label(mix), "form": query,
+        "columns": _columns(PROVIDER_COLUMNS, sort, query), "page_query": urlencode({**query, "sort": sort}),
+        "sorts": list(PROVIDER_SORTS),
+    })
