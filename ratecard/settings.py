@@ -206,6 +206,9 @@ COLLECT_PENDING_GRACE_SECONDS = env_int("COLLECT_PENDING_GRACE_SECONDS", 120)
 # Ingestion guards (RELIABILITY.md): see pricing/ingest.py for what each one does.
 INGEST_JUMP_FACTOR = env_int("INGEST_JUMP_FACTOR", 10)
 INGEST_REMOVE_AFTER_RUNS = env_int("INGEST_REMOVE_AFTER_RUNS", 3)
+# ... or, for sparse history (the snapshot, an imported archive), once a listing of its source in
+# scope left it out more than this many days after it was last seen (pricing.models.querysets).
+INGEST_REMOVE_AFTER_DAYS = env_int("INGEST_REMOVE_AFTER_DAYS", 7)
 PERF_RAW_RETENTION_DAYS = env_int("PERF_RAW_RETENTION_DAYS", 30)
 
 # Alerts
