@@ -95,7 +95,8 @@ def _sorted(items: list, sort: str, keys: dict) -> list:
     get = keys[sort.lstrip("-")]
     known = [i for i in items if get(i) is not None]
     unknown = [i for i in items if get(i) is None]
-    known.sort(key=lambda i: (get(i), i.slug), reverse=sort.startswith("-"))
+    known.sort(key=lambda i: i.slug)
+    known.sort(key=get, reverse=sort.startswith("-"))  # stable: ties stay by name either way
     return known + sorted(unknown, key=lambda i: i.slug)
 
 

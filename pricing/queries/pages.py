@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 
 from pricing.models import ChangeEvent, Model, Offer, Provider
 from pricing.queries.base import QueryError
@@ -126,7 +126,19 @@ def search(q: str, limit: int = 50) -> tuple[list[Model], list[Provider]]:
     return models, providers
 
 
-def model_choices() -> list[tuple[str, str]]:
-    """(slug, name) of every model that has at least one price, for the compare form."""
-    priced = Offer.objects.filter(model=OuterRef("pk"), current_period__isnull=False)
-    return list(Model.objects.filter(Exists(priced)).order_by("slug").values_list("slug", "name"))
+MAX_CHOICES = 300
+
+
+def model_choices(include: list[str] | None = None, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:
+    """(slug, name) for the compare form: the models with the most live offers, at most
+    ``limit`` (a flooded catalogue must not make a 5 MB page), plus the ones already chosen;
+    any other slug can still be typed into the URL."""
+    include = list(include or [])[:20]
+    priced = Offer.objects.filter(model=OuterRef("pk"), current_period__isnull=False, gone_at__isnull=True)
+    chosen = Case(When(slug__in=include, then=Value(0)), default=Value(1), output_field=IntegerField())
+    # One query: the chosen models first, then the most offered.
+    return sorted(
+        Model.objects.filter(Q(Exists(priced)) | Q(slug__in=include))
+        .annotate(n=Count("offers", filter=Q(offers__gone_at__isnull=True)), chosen=chosen)
+        .order_by("chosen", "-n", "slug").values_list("slug", "name")[: limit + len(include)]
+    )

@@ -56,7 +56,7 @@ def _bases(text: str | None, n: int) -> list[str]:
 
 def compare(request: HttpRequest) -> HttpResponse:
     slugs = _slugs(request)
-    context = {"choices": model_choices(), "bases": BASIS_CHOICES, "max_models": MAX_MODELS,
+    context = {"choices": model_choices(include=slugs), "bases": BASIS_CHOICES, "max_models": MAX_MODELS,
                "form": {"models": slugs, "basis": request.GET.get("basis", "first-party"),
                         "mix": request.GET.get("mix", ""), "as_of": request.GET.get("as_of", "")}}
     context["slots"] = (slugs + [""] * 4)[: max(4, len(slugs) + 1)]
