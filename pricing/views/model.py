@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -34,6 +35,7 @@ COLUMNS = [
     ("seen", "Price source · seen", False),
 ]
 COST_COLUMN = ("cost", "Monthly cost", True)
+TABLE_SECONDS = 60
 
 
 def _params(request: HttpRequest) -> tuple[tuple[int, int], str | None, str]:
@@ -99,38 +101,57 @@ def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
     model = _lookup(author, name)
     if model is None:
         return not_found(request, f"No model {author}/{name} is tracked.")
+    query = {"mix": mix_label(mix), "range": range_key, **offer_filter.query(), **(workload.query() if workload else {})}
+    table = _table(model, mix, sort, range_key, offer_filter, workload, query)
+    figures, figure_tags = _figures(model, table["current"], mix, range_key)
+    return render(request, "pricing/model.html", {
+        **table,
+        "model": model,
+        "mix": mix_label(mix),
+        "mix_custom": request.GET.get("mix", ""),
+        "range": range_key,
+        "ranges": list(PERF_RANGES),
+        "figures": figures,
+        "figure_tags": figure_tags,
+        "filter": offer_filter,
+        "filter_form": _filter_form(request),
+        "precisions": list(PRECISION_BITS),
+        "workload": workload,
+        "show_aggregators": "?" + urlencode({**query, "hosts_only": "0"}),
+        "show_ended": "?" + urlencode({**query, "current_only": "0"}),
+    })
+
+
+def _table(model: Model, mix, sort, range_key: str, offer_filter: OfferFilter, workload: Workload | None,
+           query: dict[str, str]) -> dict:
+    """The offers table and what the page says about it, cached under the ingestion generation
+    for a minute (staleness moves with the clock): a repeat view reads one cache entry and the
+    rendered table (``table_key``) instead of five queries and 30 rows of template."""
+    spec = repr((sort, sorted(query.items())))
+    key = cache_key("model-table", model.pk, hashlib.sha256(spec.encode()).hexdigest()[:32])
+    found = cache.get(key)
+    if found is not None:
+        return found
     every = offers_for_model(model, mix=mix, ended=not offer_filter.current_only, workload=workload)
     rows = offer_filter.apply(every)
     current = [r for r in every if r.current]
     disagreements(rows)
     ordered, sort = sort_rows(rows, sort, "cost" if workload else "blended")
-    perf_sources = sorted({charts.perf_label(r.perf_source, r.perf_kind) for r in rows if r.perf_kind})
-    figures, figure_tags = _figures(model, current, mix, range_key)
-    query = {"mix": mix_label(mix), "range": range_key, **offer_filter.query(), **(workload.query() if workload else {})}
-    return render(request, "pricing/model.html", {
-        "model": model,
+    table = {
+        "table_key": key,
         "rows": ordered,
+        "current": current,
         "sort": sort,
-        "mix": mix_label(mix),
-        "mix_custom": request.GET.get("mix", ""),
         "columns": _columns(sort, query, workload),
-        "range": range_key,
-        "ranges": list(PERF_RANGES),
-        "figures": figures,
-        "figure_tags": figure_tags,
-        "perf_sources": perf_sources,
+        "perf_sources": sorted({charts.perf_label(r.perf_source, r.perf_kind) for r in rows if r.perf_kind}),
         "n_priced": sum(1 for r in rows if r.is_priced),
-        "filter": offer_filter,
-        "filter_form": _filter_form(request),
-        "precisions": list(PRECISION_BITS),
-        "workload": workload,
         "n_hidden_aggregators": sum(1 for r in current if not r.is_host) if offer_filter.hosts_only else 0,
         "n_hidden_filtered": sum(1 for r in every if r.current and r.is_host) - sum(
             1 for r in rows if r.current and r.is_host),
-        "show_aggregators": "?" + urlencode({**query, "hosts_only": "0"}),
-        "show_ended": "?" + urlencode({**query, "current_only": "0"}),
         "stale_sources": sorted({r.source_slug for r in rows if r.stale}),
-    })
+    }
+    cache.set(key, table, timeout=TABLE_SECONDS)
+    return table
 
 
 def _filter_form(request: HttpRequest) -> dict[str, str]:
