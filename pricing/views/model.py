@@ -109,6 +109,8 @@ def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
         "model": model,
         "mix": mix_label(mix),
         "mix_custom": request.GET.get("mix", ""),
+        # Only a sort the user chose rides along: with a workload the default becomes its cost.
+        "sort_param": request.GET.get("sort", ""),
         "range": range_key,
         "ranges": list(PERF_RANGES),
         "figures": figures,
