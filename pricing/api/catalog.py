@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
+from pydantic import BeforeValidator
 
 from pricing import exports
 from pricing.api import render
 from pricing.api import schemas as s
 from pricing.api.http import Built, respond
-from pricing.queries import OfferFilter, QueryError, Workload, parse_mix
+from pricing.queries import OfferFilter, Workload, check_instant, parse_mix
 from pricing.queries import api as q
 
 router = Router(tags=["models"])
@@ -25,6 +26,17 @@ ONLY_CSV = {"responses": {200: {"description": "OK", "content": CSV_CONTENT}}}
 
 MIX = Query("3:1", pattern=r"^[0-9]{1,7}:[0-9]{1,7}$",
             description="input:output token mix for blended prices (mix), e.g. 3:1 or 1:4")
+
+
+def _iso_only(value: object) -> object:
+    """Query values arrive as text: ISO-8601 only. Pydantic alone would read ``1`` as epoch seconds."""
+    if isinstance(value, str):
+        return q.parse_instant(value, "the instant")
+    return value
+
+
+# An ISO-8601 instant from a query parameter, within the range pricing.queries.check_instant allows.
+Instant = Annotated[datetime, BeforeValidator(_iso_only)]
 AS_OF = Query(None, description="show prices as they stood at this instant (ISO-8601, UTC if no offset)")
 
 # Offer filters and the workload, read by the queries layer from the query string (one parser
@@ -59,14 +71,7 @@ WORKLOAD = dict(
 
 
 def utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise QueryError("datetime out of range") from None
+    return None if value is None else check_instant(value)
 
 
 def _page_link(request: HttpRequest, offset: int, limit: int, count: int) -> str | None:
@@ -133,7 +138,7 @@ def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None
 @router.get("/models/{author}/{name}/offers", response={200: s.OffersOut, **ERRORS}, openapi_extra=ALSO_CSV,
             summary="A model's offers now, or as of an instant")
 def model_offers(
-    request: HttpRequest, author: str, name: str, as_of: datetime | None = AS_OF, mix: str = MIX,
+    request: HttpRequest, author: str, name: str, as_of: Instant | None = AS_OF, mix: str = MIX,
     format: Literal["json", "csv"] = Query("json", description="json, or csv for a spreadsheet"),
     quantization: str | None = OFFER_FILTERS["quantization"], min_precision: str | None = OFFER_FILTERS["min_precision"],
     max_ttft_ms: str | None = OFFER_FILTERS["max_ttft_ms"], min_tps: str | None = OFFER_FILTERS["min_tps"],
@@ -150,7 +155,7 @@ def model_offers(
 @router.get("/models/{author}/{name}/offers.csv", response=ERRORS, openapi_extra=ONLY_CSV,
             summary="A model's offers as CSV")
 def model_offers_csv(
-    request: HttpRequest, author: str, name: str, as_of: datetime | None = AS_OF, mix: str = MIX,
+    request: HttpRequest, author: str, name: str, as_of: Instant | None = AS_OF, mix: str = MIX,
     quantization: str | None = OFFER_FILTERS["quantization"], min_precision: str | None = OFFER_FILTERS["min_precision"],
     max_ttft_ms: str | None = OFFER_FILTERS["max_ttft_ms"], min_tps: str | None = OFFER_FILTERS["min_tps"],
     min_context: str | None = OFFER_FILTERS["min_context"], current_only: str | None = OFFER_FILTERS["current_only"],
@@ -191,8 +196,8 @@ HISTORY_PARAMS = dict(
             summary="Price periods of a model's offers")
 def model_history(
     request: HttpRequest, author: str, name: str,
-    provider: str | None = HISTORY_PARAMS["provider"], since: datetime | None = HISTORY_PARAMS["since"],
-    until: datetime | None = HISTORY_PARAMS["until"], limit: int = HISTORY_PARAMS["limit"],
+    provider: str | None = HISTORY_PARAMS["provider"], since: Instant | None = HISTORY_PARAMS["since"],
+    until: Instant | None = HISTORY_PARAMS["until"], limit: int = HISTORY_PARAMS["limit"],
     offset: int = HISTORY_PARAMS["offset"],
     format: Literal["json", "csv"] = Query("json", description="json, or csv for a spreadsheet"),
 ) -> HttpResponse:
@@ -204,8 +209,8 @@ def model_history(
             summary="Price periods of a model's offers as CSV")
 def model_history_csv(
     request: HttpRequest, author: str, name: str,
-    provider: str | None = HISTORY_PARAMS["provider"], since: datetime | None = HISTORY_PARAMS["since"],
-    until: datetime | None = HISTORY_PARAMS["until"], limit: int = HISTORY_PARAMS["limit"],
+    provider: str | None = HISTORY_PARAMS["provider"], since: Instant | None = HISTORY_PARAMS["since"],
+    until: Instant | None = HISTORY_PARAMS["until"], limit: int = HISTORY_PARAMS["limit"],
     offset: int = HISTORY_PARAMS["offset"],
 ) -> HttpResponse:
     return _history(request, author, name, provider, since, until, limit, offset, True)

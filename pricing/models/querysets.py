@@ -32,12 +32,14 @@ def trust_key(weight: int, last_seen: datetime | None, valid_from: datetime | No
     return (weight, last_seen or EPOCH, valid_from or EPOCH, pk or 0)
 
 
-def listing_window() -> timedelta:
-    """How long after its last sighting an offer that later listings of its source (in scope, the
-    same model) left out still counts as current. The write path ends such offers after
-    INGEST_REMOVE_AFTER_RUNS complete runs; this window ends them in sparse history too (the
-    bundled snapshot, an imported archive), where three runs may be a year apart."""
-    return timedelta(days=getattr(settings, "INGEST_REMOVE_AFTER_DAYS", 7))
+def listing_window() -> timedelta | None:
+    """How long after its last sighting an offer that a later listing of its source (in scope,
+    the same model) left out still counts as current: INGEST_REMOVE_AFTER_DAYS, the write path's
+    time window (None when it is 0, off). The write path ends such offers by that rule as it
+    ingests (``pricing.collection.ingest.scope``); reading by the same rule keeps data ingested
+    before it, or by a run that could not tell its scope, from counting as current."""
+    days = getattr(settings, "INGEST_REMOVE_AFTER_DAYS", 3)
+    return timedelta(days=days) if days > 0 else None
 
 
 def scope_key(source_id: int, source_kind: str, model_id: int, provider_id: int, provider_kind: str) -> tuple:
@@ -60,7 +62,8 @@ def still_listed(last_seen: datetime | None, scope_seen: datetime | None, when: 
         return True
     if when is not None and when < scope_seen:
         return True
-    return scope_seen - last_seen <= listing_window()
+    window = listing_window()
+    return window is None or scope_seen - last_seen < window
 
 
 class PricePeriodQuerySet(models.QuerySet):

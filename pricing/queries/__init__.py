@@ -11,7 +11,18 @@
 
 from __future__ import annotations
 
-from pricing.queries.base import DEFAULT_MIX, QueryError, blended, parse_flag, parse_mix
+from pricing.queries.base import (
+    DEFAULT_MIX,
+    EARLIEST,
+    LATEST,
+    MAX_ID,
+    QueryError,
+    blended,
+    check_instant,
+    parse_flag,
+    parse_id,
+    parse_mix,
+)
 from pricing.queries.cost import Workload
 from pricing.queries.filters import OfferFilter
 from pricing.queries.offers import (
@@ -31,6 +42,11 @@ from pricing.queries.offers import (
 __all__ = [
     "BASES",
     "DEFAULT_MIX",
+    "EARLIEST",
+    "LATEST",
+    "MAX_ID",
+    "check_instant",
+    "parse_id",
     "OfferFilter",
     "OfferRow",
     "QueryError",

@@ -14,16 +14,22 @@ from decimal import Decimal
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 
 from pricing.models import ChangeEvent, Model, Offer, Provider
-from pricing.queries.base import QueryError
+from pricing.queries.base import QueryError, check_instant
 
 
 def parse_day(text: str | None, name: str = "as_of") -> date | None:
+    """``2025-02-01`` (ASCII digits, within the instants a user may name) -> a date."""
     if not text:
         return None
+    value = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        if not value.isascii():
+            raise ValueError
+        day = date.fromisoformat(value)
     except ValueError:
         raise QueryError(f"{name} must be a date like 2025-02-01, not {text[:20]!r}") from None
+    check_instant(datetime.combine(day, time.min, tzinfo=UTC), name)
+    return day
 
 
 def end_of_day(day: date) -> datetime:

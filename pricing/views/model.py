@@ -13,6 +13,7 @@ from django.utils.html import json_script
 
 from pricing import charts
 from pricing.cache import cache_key
+from pricing.errors import json_error
 from pricing.models import Model
 from pricing.queries import OfferFilter, QueryError, Workload, disagreements, offers_for_model, parse_mix
 from pricing.queries.filters import PRECISION_BITS
@@ -168,9 +169,9 @@ def model_series(request: HttpRequest, author: str, name: str) -> JsonResponse:
     try:
         mix, _, range_key = _params(request)
     except QueryError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return json_error(400, "bad_parameter", str(exc))
     model = _lookup(author, name)
     if model is None:
-        return JsonResponse({"error": f"unknown model {author}/{name}"}, status=404)
+        return json_error(404, "not_found", f"unknown model {author}/{name}")
     rows = offers_for_model(model, mix=mix)
     return JsonResponse(_figures(model, rows, mix, range_key)[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_pages import browser, data, page, shot  # noqa: F401  (fixtures)
+from tests.browser.test_pages import shot
 from tests.pricing.views import world
 
 pytestmark = pytest.mark.browser
