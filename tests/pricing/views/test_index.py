@@ -113,3 +113,13 @@ def test_the_provider_page_is_paginated_by_model(client, built):
     assert len(client.get("/providers/openrouter/?page=2").context["offers"]) == 10
     rank = first.context["offers"][0]
     assert (rank.rank, rank.n_priced, rank.cheapest.provider_slug) == (3, 3, "host-a")
+
+
+def test_compare_gives_each_models_monthly_bill_for_a_workload(client, built):
+    response = client.get(f"/compare/?models={world.O1},{world.R1}&basis=first-party"
+                          "&monthly_input=10M&monthly_output=1M&cached_share=0.5")
+    costs = {r.ref.model_slug: str(r.workload_cost) for r in response.context["rows"]}
+    # o1: 5M x 15 + 5M x 7.50 cached + 1M x 60; R1: 5M x 0.55 + 5M x 0.14 + 1M x 2.19
+    assert costs == {world.O1: "172.50", world.R1: "5.64"}
+    assert "$172.50" in response.content.decode()
+    assert client.get(f"/compare/?models={world.O1},{world.R1}&monthly_input=lots").status_code == 400
