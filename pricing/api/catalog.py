@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
-from pydantic import BeforeValidator
+from ninja import Query, Router, Schema
+from pydantic import BeforeValidator, Field
 
 from pricing import exports
 from pricing.api import render
@@ -39,35 +39,42 @@ def _iso_only(value: object) -> object:
 Instant = Annotated[datetime, BeforeValidator(_iso_only)]
 AS_OF = Query(None, description="show prices as they stood at this instant (ISO-8601, UTC if no offset)")
 
-# Offer filters and the workload, read by the queries layer from the query string (one parser
-# for pages and API); declared here so the OpenAPI document describes them.
-OFFER_FILTERS = dict(
-    quantization=Query(None, max_length=200, description=(
+class OfferFilterQuery(Schema):
+    """The offer filters, read by the queries layer from the query string (one parser for pages
+    and API, ``pricing.queries.filters``); declared here so the OpenAPI document describes them."""
+
+    quantization: str | None = Field(None, max_length=200, description=(
         "only these quantizations, comma-separated: fp32, bf16, fp16, fp8, int8, fp6, int6, fp4, int4, nf4, "
-        "mxfp4, nvfp4, unknown")),
-    min_precision=Query(None, max_length=10, description=(
+        "mxfp4, nvfp4, unknown"))
+    min_precision: str | None = Field(None, max_length=10, description=(
         "only offers at least this precise, by bits per weight: fp32 > bf16 = fp16 > fp8 = int8 > fp6 = int6 > "
-        "fp4 = int4 = nf4 = mxfp4 = nvfp4; an unknown quantization never passes")),
-    max_ttft_ms=Query(None, max_length=20, description="only offers whose median time to first token is at most "
-                                                       "this many milliseconds (offers without a figure are left out)"),
-    min_tps=Query(None, max_length=20, description="only offers whose median throughput is at least this many "
-                                                   "tokens per second (offers without a figure are left out)"),
-    min_context=Query(None, max_length=20, description="only offers accepting at least this many context tokens"),
-    current_only=Query(None, max_length=5, description=(
+        "fp4 = int4 = nf4 = mxfp4 = nvfp4; an unknown quantization never passes"))
+    max_ttft_ms: str | None = Field(None, max_length=20, description=(
+        "only offers whose median time to first token is at most this many milliseconds (offers without a "
+        "figure are left out)"))
+    min_tps: str | None = Field(None, max_length=20, description=(
+        "only offers whose median throughput is at least this many tokens per second (offers without a figure "
+        "are left out)"))
+    min_context: str | None = Field(None, max_length=20, description="only offers accepting at least this many "
+                                                                     "context tokens")
+    current_only: str | None = Field(None, max_length=5, description=(
         "1 (default): only current offers, those still in their source's latest listing; 0: also offers no "
-        "longer listed, marked current=false with ended_at")),
-    hosts_only=Query(None, max_length=5, description=(
+        "longer listed, marked current=false with ended_at"))
+
+
+class HostFilterQuery(OfferFilterQuery):
+    hosts_only: str | None = Field(None, max_length=5, description=(
         "1 (default): hosts only, labs selling their own model included; 0: aggregators (OpenRouter's own "
-        "price) too, marked provider_kind=aggregator")),
-)
-WORKLOAD = dict(
-    monthly_input=Query(None, max_length=30, description="input tokens per month, e.g. 50000000 or 50M; with "
-                                                         "monthly_output gives monthly_cost and sorts by it"),
-    monthly_output=Query(None, max_length=30, description="output tokens per month, e.g. 10M"),
-    cached_share=Query(None, max_length=10, description=(
+        "price) too, marked provider_kind=aggregator"))
+
+
+class WorkloadQuery(Schema):
+    monthly_input: str | None = Field(None, max_length=30, description=(
+        "input tokens per month, e.g. 50000000 or 50M; with monthly_output gives monthly_cost and sorts by it"))
+    monthly_output: str | None = Field(None, max_length=30, description="output tokens per month, e.g. 10M")
+    cached_share: str | None = Field(None, max_length=10, description=(
         "share of the input tokens read from the cache, 0 to 1 or a percentage (billed at the cached-input price "
-        "where an offer has one, at its input price otherwise)")),
-)
+        "where an offer has one, at its input price otherwise)"))
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -138,13 +145,9 @@ def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None
 @router.get("/models/{author}/{name}/offers", response={200: s.OffersOut, **ERRORS}, openapi_extra=ALSO_CSV,
             summary="A model's offers now, or as of an instant")
 def model_offers(
-    request: HttpRequest, author: str, name: str, as_of: Instant | None = AS_OF, mix: str = MIX,
+    request: HttpRequest, author: str, name: str, filters: Query[HostFilterQuery], workload: Query[WorkloadQuery],
+    as_of: Instant | None = AS_OF, mix: str = MIX,
     format: Literal["json", "csv"] = Query("json", description="json, or csv for a spreadsheet"),
-    quantization: str | None = OFFER_FILTERS["quantization"], min_precision: str | None = OFFER_FILTERS["min_precision"],
-    max_ttft_ms: str | None = OFFER_FILTERS["max_ttft_ms"], min_tps: str | None = OFFER_FILTERS["min_tps"],
-    min_context: str | None = OFFER_FILTERS["min_context"], current_only: str | None = OFFER_FILTERS["current_only"],
-    hosts_only: str | None = OFFER_FILTERS["hosts_only"], monthly_input: str | None = WORKLOAD["monthly_input"],
-    monthly_output: str | None = WORKLOAD["monthly_output"], cached_share: str | None = WORKLOAD["cached_share"],
 ) -> HttpResponse:
     """Current host offers of the model (slug ``author/name``), cheapest blended first (cheapest
     monthly cost first when a workload is given). Prices in USD per million tokens; each offer
@@ -155,12 +158,8 @@ def model_offers(
 @router.get("/models/{author}/{name}/offers.csv", response=ERRORS, openapi_extra=ONLY_CSV,
             summary="A model's offers as CSV")
 def model_offers_csv(
-    request: HttpRequest, author: str, name: str, as_of: Instant | None = AS_OF, mix: str = MIX,
-    quantization: str | None = OFFER_FILTERS["quantization"], min_precision: str | None = OFFER_FILTERS["min_precision"],
-    max_ttft_ms: str | None = OFFER_FILTERS["max_ttft_ms"], min_tps: str | None = OFFER_FILTERS["min_tps"],
-    min_context: str | None = OFFER_FILTERS["min_context"], current_only: str | None = OFFER_FILTERS["current_only"],
-    hosts_only: str | None = OFFER_FILTERS["hosts_only"], monthly_input: str | None = WORKLOAD["monthly_input"],
-    monthly_output: str | None = WORKLOAD["monthly_output"], cached_share: str | None = WORKLOAD["cached_share"],
+    request: HttpRequest, author: str, name: str, filters: Query[HostFilterQuery], workload: Query[WorkloadQuery],
+    as_of: Instant | None = AS_OF, mix: str = MIX,
 ) -> HttpResponse:
     return _offers(request, author, name, as_of, mix, True)
 

@@ -7,7 +7,7 @@ from ninja import Query, Router
 
 from pricing.api import render
 from pricing.api import schemas as s
-from pricing.api.catalog import ERRORS, MIX, OFFER_FILTERS, _page_link
+from pricing.api.catalog import ERRORS, MIX, OfferFilterQuery, _page_link
 from pricing.api.http import Built, respond
 from pricing.queries import OfferFilter, parse_mix
 from pricing.queries import api as q
@@ -34,12 +34,9 @@ def list_providers(
 @router.get("/providers/{slug}", response={200: s.ProviderDetailOut, **ERRORS},
             summary="A provider and its current offers, a page at a time")
 def provider_detail(
-    request: HttpRequest, slug: str, mix: str = MIX,
+    request: HttpRequest, slug: str, filters: Query[OfferFilterQuery], mix: str = MIX,
     limit: int = Query(100, ge=1, le=q.MAX_LIMIT, description="most offers per page"),
     offset: int = Query(0, ge=0, le=q.MAX_OFFSET, description="offers to skip"),
-    quantization: str | None = OFFER_FILTERS["quantization"], min_precision: str | None = OFFER_FILTERS["min_precision"],
-    max_ttft_ms: str | None = OFFER_FILTERS["max_ttft_ms"], min_tps: str | None = OFFER_FILTERS["min_tps"],
-    min_context: str | None = OFFER_FILTERS["min_context"], current_only: str | None = OFFER_FILTERS["current_only"],
 ) -> HttpResponse:
     """The offers of one provider (an aggregator's own offers too), by model then variant."""
     mix_pair = parse_mix(mix)
