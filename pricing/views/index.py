@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from pricing.queries import QueryError, parse_mix
-from pricing.queries.index import MODEL_SORTS, PROVIDER_SORTS, models_index, providers_index
+from pricing.queries.index import models_index, providers_index
 from pricing.views.common import bad_request, mix_label
 
 MODEL_COLUMNS = [("name", "Model", False), ("author", "Author", False), (None, "Open weights", False),
@@ -34,29 +34,23 @@ def _query(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
     return {name: request.GET[name] for name in names if request.GET.get(name)}
 
 
-def models(request: HttpRequest) -> HttpResponse:
+def _index(request: HttpRequest, build, template: str, columns, names: tuple[str, ...]) -> HttpResponse:
     try:
         mix = parse_mix(request.GET.get("mix"))
-        lines, paged, sort = models_index(request.GET, mix)
+        lines, paged, sort = build(request.GET, mix)
     except QueryError as exc:
         return bad_request(request, str(exc))
-    query = _query(request, ("q", "author", "open_weights", "min_hosts", "mix"))
-    return render(request, "pricing/models_index.html", {
+    query = _query(request, names)
+    return render(request, template, {
         "lines": lines, "paged": paged, "sort": sort, "mix": mix_label(mix), "form": query,
-        "columns": _columns(MODEL_COLUMNS, sort, query), "page_query": urlencode({**query, "sort": sort}),
-        "sorts": list(MODEL_SORTS),
+        "columns": _columns(columns, sort, query), "page_query": urlencode({**query, "sort": sort}),
     })
+
+
+def models(request: HttpRequest) -> HttpResponse:
+    return _index(request, models_index, "pricing/models_index.html", MODEL_COLUMNS,
+                  ("q", "author", "open_weights", "min_hosts", "mix"))
 
 
 def providers(request: HttpRequest) -> HttpResponse:
-    try:
-        mix = parse_mix(request.GET.get("mix"))
-        lines, paged, sort = providers_index(request.GET, mix)
-    except QueryError as exc:
-        return bad_request(request, str(exc))
-    query = _query(request, ("q", "kind", "mix"))
-    return render(request, "pricing/providers_index.html", {
-        "lines": lines, "paged": paged, "sort": sort, "mix": mix_label(mix), "form": query,
-        "columns": _columns(PROVIDER_COLUMNS, sort, query), "page_query": urlencode({**query, "sort": sort}),
-        "sorts": list(PROVIDER_SORTS),
-    })
+    return _index(request, providers_index, "pricing/providers_index.html", PROVIDER_COLUMNS, ("q", "kind", "mix"))
