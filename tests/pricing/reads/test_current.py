@@ -150,3 +150,9 @@ def test_the_most_trusted_source_is_one_order_in_sql_and_in_memory():
     t = datetime(2025, 1, 1, tzinfo=UTC)
     assert trust_key(90, t, t, 1) > trust_key(60, t + timedelta(days=1), t, 2)
     assert PricePeriod.objects.most_trusted_first().query.order_by == TRUST_ORDER
+
+
+def test_the_home_page_says_when_its_figures_rest_on_stale_prices(market, client):
+    CollectionRun.objects.filter(source__slug="openrouter").update(finished=market["now"] - timedelta(days=1))
+    body = client.get("/").content.decode()
+    assert "a price here comes from a source with no recent complete run" in body
