@@ -10,6 +10,7 @@ costs one rebuild, not one per request.
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections import namedtuple
 from dataclasses import dataclass
@@ -83,6 +84,17 @@ def market(mix: tuple[int, int] = DEFAULT_MIX) -> list[Priced]:
     return out
 
 
+def _cached(name: str, params, mix: tuple[int, int], build):
+    """One index page (its lines, paging and sort) per query string, cached like the market."""
+    spec = repr((mix, sorted((k, params.get(k)) for k in params)))
+    key = cache_key(name, hashlib.sha256(spec.encode()).hexdigest()[:32])
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        cache.set(key, found, timeout=CACHE_SECONDS)
+    return found
+
+
 def _check_sort(sort: str | None, keys, default: str) -> str:
     sort = sort or default
     if sort.lstrip("-") not in keys:
@@ -141,6 +153,10 @@ MODEL_SORTS = {
 
 def models_index(params, mix: tuple[int, int] = DEFAULT_MIX) -> tuple[list[ModelLine], Paged, str]:
     """A page of every model (search ``q``, ``author``, ``open_weights``, ``min_hosts``), sorted."""
+    return _cached("models-index", params, mix, lambda: _models_index(params, mix))
+
+
+def _models_index(params, mix: tuple[int, int]) -> tuple[list[ModelLine], Paged, str]:
     sort = _check_sort(params.get("sort"), MODEL_SORTS, "-hosts")
     query = Model.objects.all()
     text = (params.get("q") or "").strip()[:100]
@@ -202,6 +218,10 @@ def providers_index(params, mix: tuple[int, int] = DEFAULT_MIX) -> tuple[list[Pr
     """A page of every provider: its current priced offers, for how many models it is the
     cheapest, its median rank among each model's hosts (itself counted when an aggregator), the
     newest price seen and whether any of its prices comes from a stale source."""
+    return _cached("providers-index", params, mix, lambda: _providers_index(params, mix))
+
+
+def _providers_index(params, mix: tuple[int, int]) -> tuple[list[ProviderLine], Paged, str]:
     sort = _check_sort(params.get("sort"), PROVIDER_SORTS, "-offers")
     kind = params.get("kind") or ""
     if kind and kind not in Provider.Kind.values:
