@@ -32,9 +32,9 @@ from pricing.queries import QueryError, parse_id
 from pricing.queries.freshness import sources_with_freshness
 
 from . import rules as rule_logic
+from .deadline import send_deadline
 from .models import Attempt, Channel, Delivery, Evaluation, Message, Rule
 from .transports import Content, TransportError, get_transport
-from .transports._http import deadline as transport_deadline
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def next_delay(attempts: int, retry_after: float | None) -> float | None:
 
 def lease() -> timedelta:
     """How long a claim holds: at least three send deadlines, so a live send never outlasts it."""
-    return max(LEASE, timedelta(seconds=3 * transport_deadline()))
+    return max(LEASE, timedelta(seconds=3 * send_deadline()))
 
 
 def claim(message_id: int, now: datetime) -> bool:

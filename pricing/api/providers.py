@@ -35,7 +35,7 @@ def list_providers(
             summary="A provider and its current offers, a page at a time")
 def provider_detail(
     request: HttpRequest, slug: str, filters: Query[OfferFilterQuery], mix: str = MIX,
-    limit: int = Query(100, ge=1, le=q.MAX_LIMIT, description="most offers per page"),
+    limit: int = Query(q.MAX_LIMIT, ge=1, le=q.MAX_LIMIT, description="most offers per page"),
     offset: int = Query(0, ge=0, le=q.MAX_OFFSET, description="offers to skip"),
 ) -> HttpResponse:
     """The offers of one provider (an aggregator's own offers too), by model then variant."""
@@ -44,13 +44,11 @@ def provider_detail(
 
     def build() -> Built:
         provider = q.provider_by_slug(slug)
-        rows, total = q.offers_of_provider(provider, mix=mix_pair, limit=limit, offset=offset,
-                                           offer_filter=offer_filter)
-        seen = max((r.last_seen for r in rows if r.last_seen), default=None)
-        n_models = len({r.model_slug for r in rows})
+        page = q.offers_of_provider(provider, mix=mix_pair, limit=limit, offset=offset, offer_filter=offer_filter)
+        seen = max((r.last_seen for r in page.rows if r.last_seen), default=None)
         return Built(s.ProviderDetailOut(
-            count=total, limit=limit, offset=offset, next=_page_link(request, offset, limit, total),
-            provider=render.provider(provider, total, n_models), mix=render.mix_text(mix_pair),
-            offers=[render.offer(r) for r in rows]), seen)
+            count=page.total, limit=limit, offset=offset, next=_page_link(request, offset, limit, page.total),
+            provider=render.provider(provider, page.total, page.n_models), mix=render.mix_text(mix_pair),
+            offers=[render.offer(r) for r in page.rows]), seen)
 
     return respond(request, build)

@@ -124,11 +124,10 @@ class WorkloadOut(Schema):
     cached_share: str = Field(description="share of input tokens read from the cache, 0 to 1", pattern=DECIMAL_PATTERN)
 
 
-class OffersOut(Schema):
+class OffersOut(Page):
     model: str = Field(description="canonical model slug")
     as_of: datetime | None = Field(description="the instant the offers are shown at, UTC; null means now")
     mix: str = Field(description="input:output token mix used for blended prices")
-    count: int = Field(description="number of offers (at most 500)")
     workload: WorkloadOut | None = Field(None, description="the workload monthly_cost is computed for, or null")
     items: list[OfferOut]
 
@@ -202,7 +201,8 @@ class ProvidersOut(Page):
 class ProviderDetailOut(Page):
     provider: ProviderOut
     mix: str = Field(description="input:output token mix used for blended prices")
-    offers: list[OfferOut] = Field(description="a page of the provider's current offers by model, then variant")
+    offers: list[OfferOut] = Field(description="a page of the provider's current offers by model, then variant "
+                                               "(limit, offset)")
 
 
 class ChangeOut(Schema):

@@ -11,7 +11,7 @@ import binascii
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 
-from django.db.models import Count, Max, Q, Window
+from django.db.models import Count, Max, Q, Subquery, Window
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -111,39 +111,57 @@ def models_page(
 
 def offers_of_model(
     model: Model, *, as_of: datetime | None, mix: tuple[int, int], offer_filter: OfferFilter | None = None,
-    workload: Workload | None = None,
-) -> list[OfferRow]:
+    workload: Workload | None = None, limit: int = MAX_LIMIT, offset: int = 0,
+) -> tuple[list[OfferRow], int]:
+    """A page of a model's offers that pass the filter (cheapest blended first, or cheapest monthly
+    cost with a workload), and how many pass in all. Speed is read for every offer: the speed
+    filters need it before paging."""
+    check_page(limit, offset)
     offer_filter = offer_filter or OfferFilter()
     rows = offers_for_models([model], as_of=as_of, mix=mix, perf=True, ended=not offer_filter.current_only,
                              workload=workload).get(model.id, [])
-    return offer_filter.apply(rows)[:MAX_LIMIT]
+    kept = offer_filter.apply(rows)
+    return kept[offset : offset + limit], len(kept)
+
+
+@dataclass
+class ProviderOffers:
+    rows: list[OfferRow]
+    total: int  # offers across all pages
+    n_models: int  # distinct models among them
 
 
 def offers_of_provider(
     provider: Provider, *, mix: tuple[int, int] = DEFAULT_MIX, limit: int = MAX_LIMIT, offset: int = 0,
     offer_filter: OfferFilter | None = None, workload: Workload | None = None,
-) -> tuple[list[OfferRow], int]:
-    """A page of one provider's offers, by model then variant: four queries whatever its size
-    (the page with its total, the open periods of its models, the speed of its offers). Every
-    provider's periods of those models are read: whether an offer is still listed depends on
-    what else its source listed for the model."""
+) -> ProviderOffers:
+    """A page of one provider's offers, by model then variant, with the totals over all pages:
+    four queries whatever its size (the page with its totals as a window count and a scalar
+    subquery, the open periods of its models, the speed of its offers). Every provider's periods
+    of those models are read: whether an offer is still listed depends on what else its source
+    listed for the model."""
     check_page(limit, offset)
     offer_filter = offer_filter or OfferFilter(hosts_only=False)
     offers = Offer.objects.filter(provider=provider)
     if offer_filter.current_only:
         offers = offers.live()
+    n_models = offers.order_by().values("provider").annotate(n=Count("model", distinct=True)).values("n")
     page = list(
-        offers.select_related("model").annotate(total=Window(Count("id")))
+        offers.select_related("model").annotate(total=Window(Count("id")), n_models=Subquery(n_models[:1]))
         .order_by("model__slug", "variant", "id")[offset : offset + limit]
     )
-    total = page[0].total if page else (offers.count() if offset else 0)
+    if page:
+        total, n_distinct = page[0].total, page[0].n_models or 0
+    else:  # past the last page: the totals need a query of their own
+        total = offers.count()
+        n_distinct = offers.values("model").distinct().count() if total else 0
     models = list({offer.model_id: offer.model for offer in page}.values())
     wanted = {offer.id for offer in page}
     rows = offers_for_models(models, mix=mix, perf=False, ended=not offer_filter.current_only, workload=workload)
     out = [r for group in rows.values() for r in group if r.offer_id in wanted]
     out.sort(key=lambda r: (r.model_slug, r.variant))
     _attach_perf(out)
-    return replace(offer_filter, hosts_only=False).apply(out), total
+    return ProviderOffers(replace(offer_filter, hosts_only=False).apply(out), total, n_distinct)
 
 
 # History --------------------------------------------------------------------------------------
