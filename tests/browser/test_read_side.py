@@ -71,3 +71,11 @@ def test_a_bad_filter_value_is_a_400_with_a_message(page):
     response = page.goto(page.base + f"/models/{world.R1}/?max_ttft_ms=fast")
     assert response.status == 400
     assert "max_ttft_ms" in page.content()
+
+
+@pytest.mark.parametrize("path", ["/models/", "/providers/", f"/models/{LLAMA}/?input_tokens=5M&output_tokens=1M",
+                                  "/providers/openrouter/"])
+def test_the_read_side_pages_do_not_overflow_a_phone(page, path):
+    page.set_viewport_size({"width": 400, "height": 800})
+    page.goto(page.base + path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400, path
