@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from pricing.models import Model
-from pricing.queries.pages import HEADLINE_PAIRS
+from pricing.queries.home import HEADLINE_PAIRS
 
 # A dated or numbered release at the end: -0528, -20240620, -2407, -v3-0324 (a version tag
 # right before a date names the same line: deepseek-chat-v3-0324 is deepseek-chat's V3 0324).

@@ -15,11 +15,23 @@ from django.utils import timezone
 from pricing import charts
 from pricing.cache import cache_key
 from pricing.models import Model
-from pricing.queries import DEFAULT_MIX, OfferRow, QueryError, Reference, check_basis, offers_for_models, parse_mix
+from pricing.queries import (
+    DEFAULT_MIX,
+    OfferRow,
+    QueryError,
+    Reference,
+    Workload,
+    check_basis,
+    offers_for_models,
+    parse_mix,
+)
 from pricing.queries import reference as pick_reference
-from pricing.queries.pages import end_of_day, model_choices, parse_day, periods_for_models, reference_sweep
+from pricing.queries.pages import end_of_day, model_choices, parse_day
+from pricing.queries.timeline import periods_for_models, reference_sweep
 from pricing.ratios import MAX_MODELS, host_pairs, matrix, ratio, resolve_models
-from pricing.views.common import FieldErrors, mix_label
+from pricing.views.common import FieldErrors, mix_label, take_group
+
+WORKLOAD_PARAMS = ("monthly_input", "monthly_output", "cached_share")
 
 # "auto": the lab's own price where the lab sells the model, else the cheapest current host (an
 # open model often has no first-party host, and a column of dashes compares nothing).
@@ -39,6 +51,7 @@ class Row:
     blended: Decimal | None
     workload: Decimal | None
     auto: bool = False  # the basis was chosen for the user (first-party missing: cheapest)
+    workload_cost: Decimal | None = None  # USD a month for the workload in the query string, if any
 
 
 def _selection(request: HttpRequest) -> tuple[list[str], list[str]]:
@@ -84,8 +97,8 @@ def _form_context(request: HttpRequest, slugs: list[str], bases: list[str]) -> d
     n = max(4, len(slugs) + 1)
     padded = bases if len(bases) == len(slugs) else [bases[0] if bases else AUTO] * len(slugs)
     slots = list(zip(slugs + [""] * n, padded + [AUTO] * n, strict=False))[:n]
-    return {"choices": model_choices(), "bases": BASIS_CHOICES, "max_models": MAX_MODELS, "slots": slots,
-            "form": {"mix": request.GET.get("mix", "")[:20], "as_of": request.GET.get("as_of", "")[:20]}}
+    return {"choices": model_choices(include=slugs), "bases": BASIS_CHOICES, "max_models": MAX_MODELS, "slots": slots,
+            "form": {name: request.GET.get(name, "")[:20] for name in ("mix", "as_of", *WORKLOAD_PARAMS)}}
 
 
 def compare(request: HttpRequest) -> HttpResponse:
@@ -98,6 +111,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     context["errors"] = errors
     mix = errors.take("mix", parse_mix, request.GET.get("mix"), default=DEFAULT_MIX)
     day = errors.take("as_of", parse_day, request.GET.get("as_of"), default=None)
+    workload = take_group(errors, Workload.parse, request.GET, WORKLOAD_PARAMS, default=None)
     models: list[Model] = []
     status = 400
     try:
@@ -110,11 +124,11 @@ def compare(request: HttpRequest) -> HttpResponse:
     bases = errors.take("basis", _check_bases, asked_bases, max(len(models), 1), default=[AUTO] * len(models))
     if not models or len(bases) != len(models):
         return render(request, "pricing/compare.html", context, status=status)
-    context.update(_results(models, bases, mix, day))
+    context.update(_results(models, bases, mix, day, workload))
     return render(request, "pricing/compare.html", context, status=errors.status)
 
 
-def _results(models: list[Model], bases: list[str], mix: tuple[int, int], day) -> dict:
+def _results(models: list[Model], bases: list[str], mix: tuple[int, int], day, workload: Workload | None) -> dict:
     as_of = end_of_day(day) if day else None
     rows = offers_for_models(models, as_of=as_of, mix=mix, perf=False)
     resolved = [_resolve(m, rows[m.id], b, mix) for m, b in zip(models, bases, strict=True)]
@@ -127,7 +141,9 @@ def _results(models: list[Model], bases: list[str], mix: tuple[int, int], day) -
     base = refs[-1]
     table = [
         Row(ref, names[ref.model_slug], ratio(ref.input, base.input), ratio(ref.output, base.output),
-            ratio(ref31.blended, blend[-1].blended), ratio(ref.blended, base.blended), auto)
+            ratio(ref31.blended, blend[-1].blended), ratio(ref.blended, base.blended), auto,
+            # The user's workload a month at each model's reference price (to the cent).
+            workload.cost(ref.input, ref.output, ref.cached_input) if workload else None)
         for (ref, auto), ref31 in zip(resolved, blend, strict=True)
     ]
     hosts = host_pairs(rows[models[0].id], rows[models[1].id]) if len(models) == 2 else []
@@ -137,7 +153,7 @@ def _results(models: list[Model], bases: list[str], mix: tuple[int, int], day) -
         "rows": table, "base": table[-1], "models": models, "mix": mix_label(mix), "custom_mix": mix != DEFAULT_MIX,
         "as_of": day, "figures": _figures(models, used, refs, mix, day, as_of), "bases_used": used, "hosts": hosts,
         "missing": [r for r in table if r.ref.input is None],
-        "provider_bases": [(f"provider:{slug}", name) for slug, name in providers],
+        "provider_bases": [(f"provider:{slug}", name) for slug, name in providers], "workload": workload,
     }
 
 

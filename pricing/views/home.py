@@ -12,7 +12,8 @@ from django.utils.html import json_script
 from pricing import charts
 from pricing.cache import cache_key
 from pricing.queries import DEFAULT_MIX, parse_mix
-from pricing.queries.pages import Spread, freshness, headline_cards, popular_open_models, recent_events
+from pricing.queries.freshness import freshness
+from pricing.queries.home import Spread, headline_cards, popular_open_models, recent_events
 from pricing.views.common import FieldErrors, mix_label
 
 
