@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "pricing",
     "pricing.alerts",
+    "pricing.quality",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from pricing.collection.ingest import ingest
 from pricing.models import CollectionRun, Model, ModelAlias, Provider, Source
+from pricing.quality.loader import load_snapshot as load_scores
 from providers.base import ParseResult, PerfSample, PriceKind, Quote
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshot" / "snapshot.json"
@@ -29,6 +30,8 @@ def _dec(value) -> Decimal | None:
 
 def load(path: Path = SNAPSHOT) -> dict[str, int]:
     data = json.loads(Path(path).read_text())
+    # The "quality" section adds the models of the benchmark tables, their prices and the scores.
+    quality = data.get("quality", {})
     with transaction.atomic():
         for item in data.get("sources", []):
             Source.objects.update_or_create(
@@ -44,7 +47,7 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
                           "kind": item.get("kind", "host")},
             )
         providers = {p.slug: p for p in Provider.objects.all()}
-        for item in data.get("models", []):
+        for item in [*data.get("models", []), *quality.get("models", [])]:
             author = item.get("author") or item["slug"].split("/")[0]
             model, _ = Model.objects.update_or_create(
                 slug=item["slug"],
@@ -67,7 +70,7 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
                 )
 
     groups: dict[tuple[str, datetime], list[dict]] = defaultdict(list)
-    for obs in data.get("observations", []):
+    for obs in [*data.get("observations", []), *quality.get("observations", [])]:
         at = parse_datetime(obs["at"])
         groups[(obs["source"], at)].append(obs)
     counts = {"runs": 0, "changed": 0, "new": 0, "skipped": 0}
@@ -108,4 +111,5 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
         counts["runs"] += 1
         counts["changed"] += stats.changed
         counts["new"] += stats.new
+    counts.update(load_scores(quality))
     return counts

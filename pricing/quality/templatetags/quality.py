@@ -1,0 +1,36 @@
+"""Inclusion tags, so pages show quality with one line each:
+``{% quality_card model %}`` on a model's page, ``{% compare_quality %}`` on the compare page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from pricing.quality import views
+
+register = template.Library()
+
+
+@register.inclusion_tag("pricing/_quality_card.html")
+def quality_card(model):
+    return views.model_card_context(model)
+
+
+@register.inclusion_tag("pricing/_compare_quality.html", takes_context=True)
+def compare_quality(context):
+    """Reads the compare page's own context: ``models`` and ``rows`` (each with its reference price)."""
+    models, rows = context.get("models"), context.get("rows")
+    if not models or not rows:
+        return {}
+    request = context["request"]
+    return views.compare_context(list(models), [r.ref for r in rows], request.GET, context.get("mix", "3:1"))
+
+
+@register.filter
+def score(value: Decimal | None) -> str:
+    """A score as printed in its table: 90.8, 2029, never 9.08E+1."""
+    if value is None:
+        return "—"
+    text = format(Decimal(value).normalize(), "f")
+    return text
