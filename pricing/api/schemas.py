@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field
 
+from pricing.quality.schemas import CompareQualityOut
+
 # A plain decimal numeral as money.plain() writes it: no exponent, no sign, no float rounding.
 DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 
@@ -153,6 +155,7 @@ class CompareOut(Schema):
     mix: str = Field(description="input:output token mix of the blended prices")
     models: list[ReferenceOut]
     pairs: list[PairOut] = Field(description="every pair (a before b in the request): how many times dearer a is")
+    quality: CompareQualityOut = Field(description="benchmark scores of the models, who is best, win/loss per pair")
 
 
 class ProviderOut(Schema):

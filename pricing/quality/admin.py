@@ -4,7 +4,28 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from pricing.cache import bump_generation
 from pricing.quality.models import Benchmark, Score
+
+
+class BumpsGeneration(admin.ModelAdmin):
+    """An edit made here shows at once on pages and in the API (their cached bodies go stale)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        bump_generation()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        bump_generation()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        bump_generation()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        bump_generation()
 
 
 class ScoreInline(admin.TabularInline):
@@ -16,7 +37,7 @@ class ScoreInline(admin.TabularInline):
 
 
 @admin.register(Benchmark)
-class BenchmarkAdmin(admin.ModelAdmin):
+class BenchmarkAdmin(BumpsGeneration):
     list_display = ("slug", "name", "metric", "category", "higher_is_better")
     list_filter = ("category", "higher_is_better")
     search_fields = ("slug", "name", "metric")
@@ -24,7 +45,7 @@ class BenchmarkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Score)
-class ScoreAdmin(admin.ModelAdmin):
+class ScoreAdmin(BumpsGeneration):
     list_display = ("benchmark", "model", "value", "evaluator", "self_reported", "evaluated_on", "source", "last_seen")
     list_filter = ("self_reported", "source", "evaluator", "benchmark__category")
     search_fields = ("model__slug", "benchmark__name", "evaluator", "citation")
