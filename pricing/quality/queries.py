@@ -75,7 +75,7 @@ def _pick(candidates: list[Score], covered: dict[str, int]) -> Score:
 def table(models: list[Model], benchmark_slugs: list[str] | None = None) -> list[Line]:
     """Every benchmark at least one of the models was run on, in benchmark order (one query)."""
     ids = [m.pk for m in models]
-    scores = Score.objects.filter(model_id__in=ids).select_related("benchmark", "source")
+    scores = Score.objects.filter(model_id__in=ids).select_related("benchmark", "source", "model")
     if benchmark_slugs is not None:
         scores = scores.filter(benchmark__slug__in=benchmark_slugs)
     grouped: dict[int, dict[int, list[Score]]] = defaultdict(lambda: defaultdict(list))
@@ -98,9 +98,7 @@ def table(models: list[Model], benchmark_slugs: list[str] | None = None) -> list
                     top = value
             line.best = [i for i, value in scored if value == top]
         lines.append(line)
-    order = {(b.category, b.name, b.metric): n for n, b in enumerate(Benchmark.objects.order_by(
-        "category", "name", "metric").only("category", "name", "metric"))}
-    lines.sort(key=lambda ln: order.get((ln.benchmark.category, ln.benchmark.name, ln.benchmark.metric), 0))
+    lines.sort(key=lambda ln: (ln.benchmark.category, ln.benchmark.name, ln.benchmark.metric))
     return lines
 
 

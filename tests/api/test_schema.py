@@ -16,7 +16,7 @@ def test_the_schema_is_openapi_3_with_every_endpoint_and_units(openapi):
     paths = set(openapi["paths"])
     for path in ("models", "models/{author}/{name}/offers", "models/{author}/{name}/offers.csv",
                  "models/{author}/{name}/history", "models/{author}/{name}/history.csv", "compare", "providers",
-                 "providers/{slug}", "changes", "runs"):
+                 "providers/{slug}", "changes", "runs", "benchmarks", "models/{author}/{name}/scores"):
         assert f"/api/v1/{path}" in paths
     offer = openapi["components"]["schemas"]["OfferOut"]["properties"]
     for name in ("input", "output", "cached_input", "mix"):
@@ -60,7 +60,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(built, wsgi_a
     # The alerts router (token auth, writes) is the alerts app's to fuzz.
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app).exclude(path_regex="^/api/v1/alerts")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 10
+    assert len(operations) == 12
     # Real slugs, so the fuzzer reaches the data and not only the 404s.
     known = [{"author": slug.split("/")[0], "name": slug.split("/")[1]} for slug in (O1, R1, LLAMA)]
     tried: dict[str, set[int]] = {}

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "pricing" / "snapshot" / "snapshot.json"
-TOP_KEYS = {"generated", "sources", "providers", "models", "observations"}
+# "quality": the models of the benchmark tables, their prices and the scores (tests/quality).
+TOP_KEYS = {"generated", "sources", "providers", "models", "observations", "quality"}
 OBS_KEYS = {
     "source",
     "at",
