@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import math
+
 import plotly.graph_objects as go
 
 from pricing.charts import esc, figure
@@ -49,8 +51,15 @@ def price_quality_figure(bench: Benchmark, items: list[Point], mix: str) -> dict
             line=dict(dash="dash", shape="hv", width=1.5), name="better and cheaper frontier", hoverinfo="skip",
         ))
     direction = "higher is better" if bench.higher_is_better else "lower is better"
-    return figure(
-        traces, title=dict(text=f"{esc(bench.label)}: score against price"),
-        xaxis=dict(type="log", title=dict(text=f"blended price {esc(mix)}, USD / M tokens (log)"), tickprefix="$"),
-        yaxis=dict(title=dict(text=f"score ({direction})"), autorange=True if bench.higher_is_better else "reversed"),
-    )
+    xaxis = dict(type="log", title=dict(text=f"blended price {esc(mix)}, USD / M tokens (log)"), tickprefix="$",
+                 dtick=1)
+    yaxis = dict(title=dict(text=f"score ({direction})"))
+    if priced:
+        # Room around the points for their labels; a log axis' range is in powers of ten.
+        xs = [math.log10(p.price) for p in priced]
+        xaxis["range"] = [min(xs) - 0.3, max(xs) + 0.3]
+        ys = [float(p.score.value) for p in priced]
+        pad = (max(ys) - min(ys)) * 0.15 or max(abs(ys[0]) * 0.05, 1)
+        low, high = min(ys) - pad, max(ys) + pad
+        yaxis["range"] = [low, high] if bench.higher_is_better else [high, low]
+    return figure(traces, title=dict(text=f"{esc(bench.label)}: score against price"), xaxis=xaxis, yaxis=yaxis)

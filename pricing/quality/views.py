@@ -46,7 +46,9 @@ def compare_context(models: list[Model], refs: list, params: QueryDict, mix: str
     coverage = q.coverage(lines, len(models)) if len(models) >= 3 else []
     rows = [{"line": ln, "cells": list(zip(ln.scores, [i in ln.best for i in range(len(models))], strict=True)),
              "best": [names[i] for i in ln.best]} for ln in lines]
-    out = {"q_lines": rows, "q_names": names, "q_models": models, "q_pairs": pairs,
+    # Benchmarks two or more of them were run on first; those only one was run on below.
+    out = {"q_lines": rows, "q_shared": [r for r in rows if r["line"].n_scored >= 2],
+           "q_single": [r for r in rows if r["line"].n_scored < 2], "q_names": names, "q_models": models, "q_pairs": pairs,
            "q_coverage": [{"on": names[c.on] if c.on is not None else None, "n": c.n, "ties": c.ties,
                            "best": list(zip(names, c.best, strict=True))} for c in coverage],
            "q_mix": mix, "q_hidden": _hidden(params, ("benchmark", "qsort")), "q_sorts": SORT_LABELS}
