@@ -4,9 +4,8 @@ Labels and hover text are escaped like every figure in ``pricing.charts``."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import math
+from decimal import Decimal
 
 import plotly.graph_objects as go
 
