@@ -77,7 +77,7 @@ def process(args: list[str], env: dict[str, str], log_name: str):
 
 def worker(env: dict[str, str], name: str = "w1", concurrency: int = 1):
     return process(
-        [CELERY, "-A", "pricing", "worker", "--loglevel=INFO", f"--concurrency={concurrency}", "-n", f"{name}@%h",
+        [CELERY, "-A", "ratecard", "worker", "--loglevel=INFO", f"--concurrency={concurrency}", "-n", f"{name}@%h",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
         env, f"worker-{name}",
     )
@@ -85,7 +85,7 @@ def worker(env: dict[str, str], name: str = "w1", concurrency: int = 1):
 
 def beat(env: dict[str, str], name: str = "b1"):
     env = dict(env, RATECARD_VAR_DIR=tempfile.mkdtemp(prefix=f"ratecard-beat-{name}-"))
-    return process([CELERY, "-A", "pricing", "beat", "--loglevel=INFO"], env, f"beat-{name}")
+    return process([CELERY, "-A", "ratecard", "beat", "--loglevel=INFO"], env, f"beat-{name}")
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
