@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from pricing.cache import bump_generation
 from pricing.quality.models import Benchmark, Score
@@ -10,6 +11,8 @@ from pricing.quality.models import Benchmark, Score
 
 class BumpsGeneration(admin.ModelAdmin):
     """An edit made here shows at once on pages and in the API (their cached bodies go stale)."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -135,3 +135,28 @@ def test_a_model_with_no_scores_says_how_to_add_them(client, snap):
     assert "manage.py import_scores" in client.get("/models/acme/plain/").content.decode()
     Source.objects.get(slug="deepseek-r1-readme")  # the scores source is a Source like any other
     assert Score.objects.filter(first_seen=datetime(2025, 1, 20, tzinfo=UTC)).count() == 115
+
+
+def test_scores_are_edited_in_the_admin_and_the_edit_shows_at_once(admin_client, snap, client, monkeypatch):
+    from pricing.api import http
+    from pricing.cache import generation
+
+    monkeypatch.setattr(http, "GENERATION_MEMO_SECONDS", 0.0)  # production re-reads it every second
+    http.forget_local()
+
+    score = Score.objects.get(model__slug=R1, benchmark__slug="mmlu-pass1")
+    assert admin_client.get("/admin/quality/score/").status_code == 200
+    assert admin_client.get("/admin/quality/benchmark/").status_code == 200
+    page = admin_client.get(f"/admin/quality/score/{score.pk}/change/")
+    assert page.status_code == 200 and "DeepSeek" in page.content.decode()
+    client.get(f"/api/v1/models/{R1}/scores")  # cached now
+    before = generation()
+    form = page.context["adminform"].form
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data.update({"benchmark": score.benchmark_id, "model": score.model_id, "source": score.source_id,
+                 "value": "90.9", "self_reported": "on", "evaluated_on": "2025-01-20"})
+    response = admin_client.post(f"/admin/quality/score/{score.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert generation() != before
+    items = client.get(f"/api/v1/models/{R1}/scores").json()["items"]
+    assert next(i for i in items if i["benchmark"] == "mmlu-pass1")["score"] == "90.9"
