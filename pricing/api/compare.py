@@ -47,6 +47,6 @@ def compare(
         ]
         return Built(s.CompareOut(as_of=when, mix=render.mix_text(mix_pair),
                                   models=[render.reference(r) for r in refs], pairs=pairs,
-                                  quality=compare_block(found, refs)), q.newest_change())
+                                  quality=compare_block(found, refs, when)), q.newest_change())
 
     return respond(request, build)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -61,9 +62,10 @@ def model_scores(request: HttpRequest, author: str, name: str,
     return respond(request, build)
 
 
-def compare_block(models: list, refs: list[Reference]) -> s.CompareQualityOut:
-    """Scores of the compared models, who is best, and win/loss counts per pair (for /compare)."""
-    lines = q.table(models)
+def compare_block(models: list, refs: list[Reference], as_of: datetime | None = None) -> s.CompareQualityOut:
+    """Scores of the compared models, who is best, and win/loss counts per pair (for /compare).
+    With ``as_of``, only the scores published by that day count."""
+    lines = q.table(models, as_of.date() if as_of else None)
     slugs = [m.slug for m in models]
     names = [m.name for m in models]
     prices = [r.blended for r in refs]

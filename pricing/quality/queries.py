@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from pricing.models import Model
 from pricing.quality.models import Benchmark, Score
@@ -72,12 +73,13 @@ def _pick(candidates: list[Score], covered: dict[str, int]) -> Score:
                                                                       else 0), s.evaluator))[0]
 
 
-def table(models: list[Model], benchmark_slugs: list[str] | None = None) -> list[Line]:
-    """Every benchmark at least one of the models was run on, in benchmark order (one query)."""
+def table(models: list[Model], as_of: date | None = None) -> list[Line]:
+    """Every benchmark at least one of the models was run on, in benchmark order (one query).
+    With ``as_of``, only scores published by then (or undated) count, like prices as of that day."""
     ids = [m.pk for m in models]
     scores = Score.objects.filter(model_id__in=ids).select_related("benchmark", "source", "model")
-    if benchmark_slugs is not None:
-        scores = scores.filter(benchmark__slug__in=benchmark_slugs)
+    if as_of is not None:
+        scores = scores.filter(Q(evaluated_on__isnull=True) | Q(evaluated_on__lte=as_of))
     grouped: dict[int, dict[int, list[Score]]] = defaultdict(lambda: defaultdict(list))
     benches: dict[int, Benchmark] = {}
     for score in scores:

@@ -3,6 +3,8 @@ own page (scores against price, frontier, points per dollar) and the list of ben
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.html import json_script
@@ -34,10 +36,10 @@ def _hidden(params: QueryDict, drop: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(k, v) for k, values in params.lists() if k not in drop for v in values]
 
 
-def compare_context(models: list[Model], refs: list, params: QueryDict, mix: str) -> dict:
+def compare_context(models: list[Model], refs: list, params: QueryDict, mix: str, as_of: date | None = None) -> dict:
     """What ``templates/pricing/_compare_quality.html`` shows for the models being compared.
     ``refs`` are the compare page's reference prices, in the order of ``models``."""
-    lines = q.table(models)
+    lines = q.table(models, as_of)
     names = [m.name for m in models]
     prices = [r.blended for r in refs]
     last = len(models) - 1

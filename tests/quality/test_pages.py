@@ -160,3 +160,11 @@ def test_scores_are_edited_in_the_admin_and_the_edit_shows_at_once(admin_client,
     assert generation() != before
     items = client.get(f"/api/v1/models/{R1}/scores").json()["items"]
     assert next(i for i in items if i["benchmark"] == "mmlu-pass1")["score"] == "90.9"
+
+
+def test_as_of_a_day_before_the_r1_table_there_are_no_scores_to_compare(client, snap):
+    response = client.get(f"/compare/?models={O1},{R1}&basis=first-party&as_of=2025-01-19")
+    assert response.status_code == 200 and "quality-headline" not in response.content.decode()
+    assert headlines(client.get(f"/compare/?models={O1},{R1}&as_of=2025-01-20"))[0].startswith("Of the 11 benchmarks")
+    body = client.get(f"/api/v1/compare?models={O1},{R1}&as_of=2025-01-19T12:00:00Z").json()
+    assert body["quality"]["benchmarks"] == [] and body["quality"]["pairs"][0]["shared"] == 0

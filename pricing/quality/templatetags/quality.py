@@ -24,7 +24,8 @@ def compare_quality(context):
     if not models or not rows:
         return {}
     request = context["request"]
-    return views.compare_context(list(models), [r.ref for r in rows], request.GET, context.get("mix", "3:1"))
+    return views.compare_context(list(models), [r.ref for r in rows], request.GET, context.get("mix", "3:1"),
+                                 context.get("as_of"))
 
 
 @register.filter
