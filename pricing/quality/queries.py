@@ -259,3 +259,21 @@ def sort_points(items: list[Point], key: str, bench: Benchmark) -> list[Point]:
     known.sort(key=lambda p: _sort_value(p, key, bench.higher_is_better), reverse=True)
     held = {id(p) for p in known}
     return known + sorted((p for p in items if id(p) not in held), key=lambda p: p.name)
+
+
+def ranks(scores: list[Score]) -> dict[int, tuple[int, int]]:
+    """For each of these scores: its place among every tracked model on that benchmark (1 = best;
+    equal scores share a place) and how many models there are (one query). A model scored by
+    several evaluators counts once, with its best score."""
+    benches = {s.benchmark_id: s.benchmark for s in scores}
+    best: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    rows = Score.objects.filter(benchmark_id__in=list(benches)).values_list("benchmark_id", "model_id", "value")
+    for bench_id, model_id, value in rows:
+        held = best[bench_id].get(model_id)
+        if held is None or better(benches[bench_id], value, held) > 0:
+            best[bench_id][model_id] = value
+    out = {}
+    for s in scores:
+        others = best[s.benchmark_id].values()
+        out[s.pk] = (1 + sum(1 for v in others if better(s.benchmark, v, s.value) > 0), len(best[s.benchmark_id]))
+    return out

@@ -70,6 +70,9 @@ def compare_context(models: list[Model], refs: list, params: QueryDict, mix: str
 
 def model_card_context(model: Model) -> dict:
     scores = q.scores_of(model)
+    places = q.ranks(scores)
+    for score in scores:
+        score.place, score.of = places[score.pk]
     return {"q_model": model, "q_scores": scores,
             "q_n_self": sum(1 for s in scores if s.self_reported), "q_n_third": sum(1 for s in scores if not s.self_reported)}
 

@@ -90,6 +90,8 @@ def test_the_model_page_has_a_quality_card_with_evaluator_and_citation(client, s
     card = body[body.index('<section class="quality-card"'):body.index("</section>")]
     assert card.count("<tr>") == 1 + 21
     assert "21 scores: 21 self-reported" in card and "DeepSeek" in card
+    places = re.findall(r'<td class="num" title="among the \d+ tracked models with a score on it">(\d+) of (\d+)</td>', card)
+    assert len(places) == 21 and sum(1 for place, _ in places if place == "1") == 12  # best on 12 of 21
     assert 'href="https://github.com/deepseek-ai/DeepSeek-R1/blob/0cf78561f1d51c84a21b2190626b21116d5c68bb/README.md"' in card
     o1 = client.get(f"/models/{O1}/").content.decode()
     assert "11 scores: 0 self-reported (run by the model's maker), 11 third-party" in o1

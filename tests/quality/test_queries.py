@@ -101,3 +101,15 @@ def test_sorting_puts_unknown_prices_last(m):
     assert [p.name for p in q.sort_points(items, "score", bench)] == ["o1", "R1", "o1-mini"]
     assert [p.name for p in q.sort_points(items, "price", bench)] == ["R1", "o1", "o1-mini"]
     assert [p.name for p in items if p.on_frontier] == ["R1", "o1"]
+
+
+def test_places_share_ties_respect_direction_and_count_each_model_once(m):
+    up = Benchmark.objects.create(slug="up", name="Up", metric="acc")
+    down = Benchmark.objects.create(slug="down", name="Down", metric="s", higher_is_better=False)
+    r1, o1 = add(up, m[R1], "80"), add(up, m[O1], "80")
+    add(up, m[V3], "90")
+    add(up, m[V3], "10", evaluator="Someone else")  # V3 counts once, with its best
+    fast, slow = add(down, m[R1], "3"), add(down, m[O1], "5")
+    places = q.ranks([r1, o1, fast, slow])
+    assert places[r1.pk] == places[o1.pk] == (2, 3)
+    assert places[fast.pk] == (1, 2) and places[slow.pk] == (2, 2)
