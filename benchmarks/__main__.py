@@ -1,6 +1,6 @@
 """`python -m benchmarks NAME [args]`: run one benchmark. Each prints its headline ratio last.
 
-Benchmarks: ingest, collect, pages, api. Ratios are against a baseline measured in the same run
+Benchmarks: ingest, collect, pages, api, history. Ratios are against a baseline measured in the same run
 (the machines are noisy), never against a stored number.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ("ingest", "collect", "pages", "api")
+NAMES = ("ingest", "collect", "pages", "api", "history")
 
 
 def main(argv: list[str]) -> int:

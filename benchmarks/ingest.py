@@ -72,26 +72,9 @@ def _child(n_quotes: int) -> dict:
         stats = ingest(run, result, at=at)
         return time.perf_counter() - start, stats
 
-    t_first, s_first = sweep(first, t0)
-    # The machines are noisy: three repeat sweeps (each with 1% changed) and three floors, medians.
-    repeats = [sweep(ParseResult(quotes=quotes(k)), t0 + timedelta(hours=k)) for k in (1, 2, 3)]
-    t_second = statistics.median(t for t, _ in repeats)
-    s_second = repeats[-1][1]
-    periods = PricePeriod.objects.count()
-
-    # The floor: a raw executemany INSERT of as many rows, as wide as a price period.
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_raw")
-        cursor.execute(
-            "CREATE TABLE bench_raw (id integer PRIMARY KEY, offer_id integer, source_id integer, "
-            "input numeric(18,10), output numeric(18,10), cached_input numeric(18,10), "
-            "valid_from timestamp with time zone, first_seen timestamp with time zone, "
-            "last_seen timestamp with time zone)"
-        )
-    rows = [(i, i, source.id, Decimal("0.5"), Decimal("2"), Decimal("0.25"), t0, t0, t0) for i in range(n_quotes)]
-    floors = []
-    for _ in range(3):
-        with connection.cursor() as cursor:  # a fresh table each time, as a first sweep has
+    def floor() -> float:
+        """A raw executemany INSERT of as many rows, as wide as a price period, into a fresh table."""
+        with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS bench_raw")
             cursor.execute(
                 "CREATE TABLE bench_raw (id integer PRIMARY KEY, offer_id integer, source_id integer, "
@@ -102,7 +85,19 @@ def _child(n_quotes: int) -> dict:
         start = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany("INSERT INTO bench_raw VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
-        floors.append(time.perf_counter() - start)
+        return time.perf_counter() - start
+
+    rows = [(i, i, source.id, Decimal("0.5"), Decimal("2"), Decimal("0.25"), t0, t0, t0) for i in range(n_quotes)]
+    t_first, s_first = sweep(first, t0)
+    # The machines are noisy (other work shares the cores): three repeat sweeps (each with 1%
+    # changed), each right after a floor measurement so both see the same load; medians of 3.
+    floors, repeats = [], []
+    for k in (1, 2, 3):
+        floors.append(floor())
+        repeats.append(sweep(ParseResult(quotes=quotes(k)), t0 + timedelta(hours=k)))
+    t_second = statistics.median(t for t, _ in repeats)
+    s_second = repeats[-1][1]
+    periods = PricePeriod.objects.count()
     t_floor = statistics.median(floors)
     return {
         "vendor": connection.vendor,

@@ -130,6 +130,40 @@ class Payload:
     error: str = ""  # a per-request failure kept with the run ("timeout", "HTTP 500")
 
 
+@dataclass(frozen=True)
+class ListingScope:
+    """What a complete listing is complete for, when it is not the whole source.
+
+    An offer is in scope when its source id (``Quote.provider_model_id``) is in ``ids`` and its
+    provider is not in ``ids_except`` (OpenRouter's endpoints body lists hosts, not OpenRouter's
+    own list price of the same id), or its provider is in ``providers``, or ``catalogue`` is set
+    and its source id is not in it (a catalogue that no longer lists a model says that model has
+    no offers left). Removal counting, the "lost more than half" guard and "returned" events only
+    look at offers in scope.
+    """
+
+    ids: frozenset[str] = frozenset()
+    providers: frozenset[str] = frozenset()
+    catalogue: frozenset[str] | None = None
+    ids_except: frozenset[str] = frozenset()
+
+    def covers(self, provider: str, provider_model_id: str) -> bool:
+        return (
+            (provider_model_id in self.ids and provider not in self.ids_except)
+            or provider in self.providers
+            or (self.catalogue is not None and provider_model_id not in self.catalogue)
+        )
+
+    def union(self, other: ListingScope) -> ListingScope:
+        """Both listings together (never claiming more than either did)."""
+        if self.catalogue is None or other.catalogue is None:
+            catalogue = self.catalogue if other.catalogue is None else other.catalogue
+        else:  # "not in A" or "not in B" is "not in both"
+            catalogue = self.catalogue & other.catalogue
+        return ListingScope(self.ids | other.ids, self.providers | other.providers, catalogue,
+                            self.ids_except | other.ids_except)
+
+
 @dataclass
 class ParseResult:
     quotes: list[Quote] = field(default_factory=list)
@@ -137,8 +171,12 @@ class ParseResult:
     models: list[ModelInfo] = field(default_factory=list)
     # Per-item problems that did not fail the whole payload: (provider_model_id, reason).
     rejected: list[tuple[str, str]] = field(default_factory=list)
-    # True when the payload is a full listing of the source (enables "offer removed" logic).
+    # True when the payload is a full listing (enables "offer removed" logic) of the whole source,
+    # or, when ``scope`` is set, of that scope only.
     complete: bool = True
+    scope: ListingScope | None = None
+    # Set on the first extend(): an empty result is not a listing of anything yet.
+    _merged: bool = field(default=False, repr=False, compare=False)
 
     def extend(self, other: ParseResult) -> None:
         self.quotes.extend(other.quotes)
@@ -146,6 +184,11 @@ class ParseResult:
         self.models.extend(other.models)
         self.rejected.extend(other.rejected)
         self.complete = self.complete and other.complete
+        if not self._merged:
+            self.scope = other.scope
+        elif self.scope is not None:
+            self.scope = None if other.scope is None else self.scope.union(other.scope)
+        self._merged = True
 
 
 class Collector(Protocol):

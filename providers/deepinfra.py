@@ -115,6 +115,8 @@ def _quote(item: Any, fetched_at: datetime) -> Quote | None:
         extra["discount"] = str(discount)
         extra["list_input"] = None if list_input is None else str(list_input)
         extra["list_output"] = None if list_output is None else str(list_output)
+        extra["list_price"] = {name: str(value) for name, value in (("input", list_input), ("output", list_output))
+                               if value is not None}
         if ends_at is not None:
             extra["discount_ends_at"] = str(ends_at)
     deprecated = item.get("deprecated")

@@ -14,6 +14,7 @@ from decimal import Context, Decimal, DecimalException
 from typing import Any
 
 from providers.base import ParseError, ParseResult, Payload, PriceKind, Quote, SkipSource
+from providers.identity import separate_side_by_side
 from providers.units import MAX_PER_MILLION, Unit, loads_strict, to_decimal, to_per_million
 
 # org/Name as Hugging Face spells repo ids: no spaces, one slash, no leading dot or dash.
@@ -122,6 +123,9 @@ def quotes_from(items: list[Any], make: Callable[[Any], Quote | None], *, id_key
             continue
         if quote is not None:
             result.quotes.append(quote)
+    # A host that lists one model twice, in two quantizations, sells two offers side by side.
+    result.quotes, dropped = separate_side_by_side(result.quotes, fallback=lambda q: q.provider_model_id)
+    result.rejected.extend((quote.provider_model_id, "a second listing of the same offer") for quote, _ in dropped)
     return result
 
 

@@ -6,8 +6,17 @@ Two kinds of payload:
   own list price per catalogue id, one Quote with provider "openrouter" per id. That price tracks
   one endpoint and moves when providers come and go, so it is not any host's price.
 - ``endpoints`` (``GET /api/v1/models/{author}/{slug}/endpoints``, one per base model): one Quote
-  per host endpoint (provider from the routing ``tag``), discount applied, and a PerfSample when
-  latency, throughput or uptime are given (latency and throughput need an API key).
+  per host endpoint (provider from the routing ``tag``), and a PerfSample when latency, throughput
+  or uptime are given (latency and throughput need an API key). One endpoint is one offer over
+  time: a tag's quantization (``crusoe/bf16``) is the offer's attribute, not its key, unless one
+  listing sells two quantizations side by side (see providers.identity).
+
+Prices are stored as listed: ``pricing.prompt``/``completion`` are what a user pays, already net of
+``pricing.discount``. The discount (any sign; negative is a surcharge) and the host's list price
+before it, ``price / (1 - discount)``, are kept in ``extra["discount"]`` and ``extra["list_price"]``.
+
+Completeness has a scope: a models list is complete for OpenRouter's own list prices and for
+every model it does not list; one model's endpoints body is complete for that model only.
 
 Prices are strings in USD per token. ``"-1"`` marks a router whose price is decided per request:
 it becomes PriceKind.VARIABLE with no prices, never a negative number. A missing component and
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,6 +41,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 from providers.base import (
     PRICE_FIELDS,
     FetchError,
+    ListingScope,
     ModelInfo,
     ParseError,
     ParseResult,
@@ -39,6 +50,7 @@ from providers.base import (
     PriceKind,
     Quote,
 )
+from providers.identity import discount_rate, is_quantization, list_prices, separate_side_by_side
 from providers.names import provider_slug, split_tag
 from providers.units import Unit, loads_strict, to_decimal, to_per_million
 
@@ -205,6 +217,16 @@ def _created(value: Any) -> datetime | None:
     if seconds is None or not 0 < seconds < 4_102_444_800:  # before 2100
         return None
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def _tag_label(quote: Quote) -> str:
+    """What a routing tag adds to the provider: ``fp8`` in ``deepinfra/fp8``, ``turbo`` in
+    ``sambanova-turbo``; "" when the tag is the bare provider."""
+    tag = str(quote.extra.get("tag", "")).strip().lower()
+    head, _, rest = tag.partition("/")
+    if rest:
+        return rest[:100]
+    return head[len(quote.provider) + 1 :][:100] if head.startswith(quote.provider + "-") else ""
 
 
 def _read_json(body: bytes) -> Any:
@@ -389,6 +411,8 @@ class OpenRouterCollector:
                 continue
             result.quotes.append(quote_)
             result.models.append(info)
+        # Complete for OpenRouter's own list prices, and for every model it no longer lists.
+        result.scope = ListingScope(providers=frozenset({"openrouter"}), catalogue=frozenset(seen))
         return result
 
     def _read_model(self, model: dict[str, Any], model_id: str) -> tuple[Quote, ModelInfo]:
@@ -446,8 +470,10 @@ class OpenRouterCollector:
         if not isinstance(endpoints, list):
             raise ParseError(f"endpoints of {model_id}: 'endpoints' is missing or not a list")
         base, _ = split_variant(model_id)
-        result = ParseResult(complete=not self.partial)
-        seen: set[tuple[str, str]] = set()
+        # Complete for this one model only: other models' offers are not in this body.
+        scope = ListingScope(ids=frozenset({model_id}), ids_except=frozenset({"openrouter"}))
+        result = ParseResult(complete=not self.partial, scope=scope)
+        read: list[tuple[Quote, PerfSample | None]] = []
         for i, endpoint in enumerate(endpoints):
             where = f"{model_id} endpoints[{i}]"
             if not isinstance(endpoint, dict):
@@ -457,30 +483,37 @@ class OpenRouterCollector:
             if not provider:
                 result.rejected.append((where, "endpoint names no provider"))
                 continue
-            where = f"{model_id} @ {provider}{'/' + variant if variant else ''}"
-            if (provider, variant) in seen:
-                result.rejected.append((where, "endpoint listed twice"))
-                continue
-            seen.add((provider, variant))
+            where = f"{model_id} @ {_text(endpoint.get('tag'), 100) or provider}"
             try:
                 quote_ = self._read_endpoint(endpoint, data, model_id, base, provider, variant, where)
             except ParseError as exc:
                 result.rejected.append((where, str(exc)))
                 continue
-            result.quotes.append(quote_)
-            sample = self._read_sample(endpoint, model_id, base, provider, variant)
+            read.append((quote_, self._read_sample(endpoint, model_id, base, provider, variant)))
+        # Two endpoints of one host in one body are two offers only if something tells them apart.
+        quotes, dropped = separate_side_by_side([q for q, _ in read], fallback=_tag_label)
+        for quote_, reason in dropped:
+            result.rejected.append((f"{model_id} @ {quote_.extra.get('tag') or quote_.provider}", reason))
+        kept = {id(q) for q, _ in read} - {id(q) for q, _ in dropped}
+        renamed = iter(quotes)
+        for quote_, sample in read:
+            if id(quote_) not in kept:
+                continue
+            final = next(renamed)
+            result.quotes.append(final)
             if sample is not None:
-                result.samples.append(sample)
+                result.samples.append(replace(sample, variant=final.variant))
         return result
 
     @staticmethod
     def _provider_of(tag: Any, provider_name: Any) -> tuple[str, str]:
+        """(provider, variant) of an endpoint. The part of the tag after the slash names the offer
+        (``deepinfra/turbo``, ``google-vertex/us-central1``) unless it is only the quantization
+        (``crusoe/bf16``): then it is an attribute, and the endpoint keeps one key when it changes."""
         if isinstance(tag, str) and tag.strip():
             provider, variant = split_tag(tag)
-            head = tag.partition("/")[0].strip().lower()
-            # "sambanova-turbo" names a SambaNova offer, not another company; keep "turbo".
-            if provider and not variant and head != provider and head.startswith(provider + "-"):
-                variant = head[len(provider) + 1 :]
+            if is_quantization(variant):
+                variant = ""
             if provider:
                 return provider[:100], variant[:100]
         if isinstance(provider_name, str) and provider_name.strip():
@@ -505,13 +538,12 @@ class OpenRouterCollector:
             extra["tag"] = _text(endpoint.get("tag"))
         discount = pricing.get("discount")
         if discount is not None and kind is not PriceKind.VARIABLE:
-            rate = to_decimal(discount, what=f"{where}: pricing.discount")
-            if not 0 <= rate < 1:
-                raise ParseError(f"{where}: pricing.discount {rate} is not a fraction below 1")
+            # The prices are already what a user pays; the discount says how far below (or, when
+            # negative, above) the host's own list price that is.
+            rate = discount_rate(discount, what=f"{where}: pricing.discount")
             if rate:
-                extra["discount"] = str(_tidy(rate))
-                extra["listed"] = {name: str(value) for name, value in prices.items() if value is not None}
-                prices = {name: None if value is None else _tidy(value * (1 - rate)) for name, value in prices.items()}
+                extra["discount"] = format(_tidy(rate), "f")
+                extra["list_price"] = list_prices(prices, rate, what=f"{where}: pricing.discount")
         max_prompt = _count(endpoint.get("max_prompt_tokens"))
         if max_prompt is not None:
             extra["max_prompt_tokens"] = max_prompt

@@ -28,7 +28,7 @@ app.conf.update(
     timezone="UTC",
     enable_utc=True,
 )
-app.autodiscover_tasks(["pricing.collection"])
+app.autodiscover_tasks(["pricing.collection", "pricing.alerts"])
 
 
 @app.on_after_finalize.connect

@@ -41,10 +41,15 @@ INSTALLED_APPS = [
     "pricing",
     "pricing.alerts",
     "pricing.quality",
+    # Login throttling (django-axes): last, so its signal handlers see every other app loaded.
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First after security: rejects NUL and other control characters before anything reads the
+    # database, and keeps every error under /api/ in the API's JSON shape.
+    "ratecard.middleware.HostileInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ratecard.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns its lockout signal into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ratecard.urls"
@@ -102,9 +109,27 @@ else:
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 12)}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling by django-axes, for the site's login and the admin's alike: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked out
+# for LOGIN_LOCKOUT_MINUTES (the right password included); other users and addresses are not.
+# The address is the one the API throttle uses (pricing.api.http.client_address): X-Forwarded-For
+# counts only through TRUSTED_PROXY_COUNT proxies, so a forged header cannot reset the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 30) / 60  # hours, as axes counts
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "pricing.api.http.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/alerts/"
 LOGOUT_REDIRECT_URL = "/"
@@ -204,13 +229,23 @@ COLLECT_LEASE_SECONDS = env_int("COLLECT_LEASE_SECONDS", 660)
 # A run still pending after this long lost its message (a broker restart): the reconciler re-queues it.
 COLLECT_PENDING_GRACE_SECONDS = env_int("COLLECT_PENDING_GRACE_SECONDS", 120)
 
-# Ingestion guards (RELIABILITY.md): see pricing/ingest.py for what each one does.
+# Ingestion guards (RELIABILITY.md): see pricing/collection/ingest/ for what each one does.
 INGEST_JUMP_FACTOR = env_int("INGEST_JUMP_FACTOR", 10)
 INGEST_REMOVE_AFTER_RUNS = env_int("INGEST_REMOVE_AFTER_RUNS", 3)
+# ... or at the first complete listing without it this many days after it was last seen (0: off),
+# so sparse history (the snapshot, a daily archive) ends offers too.
+INGEST_REMOVE_AFTER_DAYS = env_int("INGEST_REMOVE_AFTER_DAYS", 3)
 PERF_RAW_RETENTION_DAYS = env_int("PERF_RAW_RETENTION_DAYS", 30)
 
 # Alerts
 ALERTS_ALLOW_PRIVATE_WEBHOOKS = env_bool("ALERTS_ALLOW_PRIVATE_WEBHOOKS", False)
+# Total time one webhook send may take (connect, headers, body): a receiver dripping one byte at a
+# time cannot hold a worker longer. Kept well under the outbox lease (pricing/alerts/outbox.py).
+ALERTS_SEND_DEADLINE_SECONDS = env_float("ALERTS_SEND_DEADLINE_SECONDS", 20.0)
+# "Send test" presses per user per rolling hour (each is queued to the worker).
+ALERTS_TEST_SENDS_PER_HOUR = env_int("ALERTS_TEST_SENDS_PER_HOUR", 10)
+# How long an email channel's confirmation link stays valid.
+ALERTS_CONFIRM_DAYS = env_int("ALERTS_CONFIRM_DAYS", 3)
 
 # Probes: off by default; a daily budget in USD estimated from stored prices.
 PROBES_ENABLED = env_bool("PROBES_ENABLED", False)

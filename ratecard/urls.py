@@ -9,3 +9,9 @@ urlpatterns = [
     path("", include("pricing.quality.urls")),
     path("", include("pricing.views.urls")),
 ]
+
+# Errors that escape views and middleware: the API's JSON shape under /api/, the error page elsewhere.
+handler400 = "pricing.errors.bad_request"
+handler403 = "pricing.errors.permission_denied"
+handler404 = "pricing.errors.page_not_found"
+handler500 = "pricing.errors.server_error"

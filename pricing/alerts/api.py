@@ -11,7 +11,7 @@ from ninja.security import HttpBearer
 
 from pricing.api.schemas import ErrorOut
 
-from . import outbox
+from . import outbox, tasks
 from .forms import ChannelForm, RuleForm, initial_for
 from .models import ApiToken, Channel, Rule
 
@@ -100,6 +100,8 @@ class ChannelOut(Schema):
     name: str
     target: str
     enabled: bool
+    # False for an email address until the link in its confirmation email is followed.
+    confirmed: bool
     disabled_reason: str
     secret: str | None = None
 
@@ -138,6 +140,7 @@ def channel_out(channel: Channel, with_secret: bool = False) -> dict:
         "name": channel.name,
         "target": channel.display_target,
         "enabled": channel.enabled,
+        "confirmed": not channel.needs_confirmation,
         "disabled_reason": channel.disabled_reason,
         "secret": channel.secret if with_secret else None,
     }
@@ -221,6 +224,8 @@ def create_channel(request, payload: ChannelIn):
     if not form.is_valid():
         return _errors(form)
     channel = form.save()
+    if channel.needs_confirmation:
+        tasks.queue(outbox.request_confirmation(channel))
     # The webhook secret and feed token are shown in this response only.
     return Status(201, channel_out(channel, with_secret=True))
 
@@ -231,8 +236,27 @@ def delete_channel(request, channel_id: int):
     return Status(204, None)
 
 
-@router.post("/channels/{channel_id}/test", response=TestOut)
-def test_channel(request, channel_id: int):
-    channel = get_object_or_404(Channel, pk=channel_id, user=request.auth)
-    message = outbox.send_test(channel)
+def _test_out(message) -> dict:
     return {"status": message.status, "error": message.last_error}
+
+
+@router.post("/channels/{channel_id}/test", response={200: TestOut, 429: ErrorOut})
+def test_channel(request, channel_id: int):
+    """Queue a test message to the channel. The answer says where it stands now (``pending`` until a
+    worker has sent it); GET the same path for its result later. Limited per user per hour."""
+    channel = get_object_or_404(Channel, pk=channel_id, user=request.auth)
+    refusal = outbox.test_refusal(channel)
+    if refusal:
+        return Status(429, {"error": {"code": "throttled", "message": refusal}})
+    message = outbox.new_test(channel)
+    tasks.queue(message)
+    message.refresh_from_db()
+    return _test_out(message)
+
+
+@router.get("/channels/{channel_id}/test", response={200: TestOut})
+def last_test(request, channel_id: int):
+    """The result of the channel's newest test (``none`` if it never had one)."""
+    channel = get_object_or_404(Channel, pk=channel_id, user=request.auth)
+    message = outbox.latest_tests([channel]).get(channel.pk)
+    return _test_out(message) if message else {"status": "none", "error": ""}

@@ -10,9 +10,9 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import validate_email
 
 from pricing.models import Model, Offer, Provider, Source
-from pricing.queries import QueryError, parse_mix
+from pricing.queries import QueryError, parse_id, parse_mix
 
-from . import netguard
+from . import netguard, outbox
 from .models import Channel, Rule, new_feed_token, new_webhook_secret
 
 C = Rule.Condition
@@ -27,6 +27,20 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+
+class ChannelChoiceField(forms.ModelMultipleChoiceField):
+    """Channel ids checked for shape and range before they reach the database (SQLite raises
+    OverflowError on an id beyond 64 bits instead of finding nothing)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                parse_id(pk, "channel")
+            except QueryError:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                            params={"pk": str(pk)[:24]}) from None
+        return super()._check_values(value)
 
 
 class RuleForm(forms.Form):
@@ -46,7 +60,7 @@ class RuleForm(forms.Form):
     source = forms.CharField(max_length=64, required=False, help_text="for stale alerts: source slug (empty: any)")
     stale_hours = forms.IntegerField(required=False, min_value=1, max_value=24 * 90)
     digest = forms.ChoiceField(choices=Rule.Digest.choices, initial=Rule.Digest.IMMEDIATE)
-    channels = forms.ModelMultipleChoiceField(queryset=Channel.objects.none(), widget=forms.CheckboxSelectMultiple)
+    channels = ChannelChoiceField(queryset=Channel.objects.none(), widget=forms.CheckboxSelectMultiple)
     paused = forms.BooleanField(required=False)
 
     def __init__(self, *args, user, instance: Rule | None = None, **kwargs):
@@ -174,6 +188,9 @@ class ChannelForm(forms.Form):
                 self.add_error("target", "Enter a valid email address.")
             if "\n" in target or "\r" in target:
                 self.add_error("target", "Enter a valid email address.")
+            refusal = outbox.confirmation_refusal(None, self.user.pk)
+            if refusal:
+                self.add_error("target", refusal)
         elif kind in (Channel.Kind.WEBHOOK, Channel.Kind.SLACK, Channel.Kind.DISCORD):
             try:
                 netguard.check_url(target)

@@ -46,6 +46,9 @@ class Channel(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=500, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Email channels are double opt-in: until the signed link in the confirmation is followed, the
+    # address gets that confirmation and nothing else. Other kinds need no confirmation.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -55,6 +58,15 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"{self.get_kind_display()} {self.display_target}"
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.kind == self.Kind.EMAIL and self.confirmed_at is None
+
+    @property
+    def can_receive(self) -> bool:
+        """Alerts and tests may go to it: enabled, and confirmed if it is an address."""
+        return self.enabled and not self.needs_confirmation
 
     @property
     def display_target(self) -> str:
@@ -194,6 +206,9 @@ class Message(models.Model):
     created = models.DateTimeField()
     next_attempt_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Set with each claim; a send's closing write is conditional on it (fencing), so a finisher
+    # whose claim expired and was taken over cannot overwrite the new holder's outcome.
+    claim_token = models.UUIDField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=1000, blank=True)

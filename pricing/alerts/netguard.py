@@ -21,6 +21,7 @@ import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -135,12 +136,15 @@ def parse_url(url: str) -> Target:
     """Split a webhook URL, refusing what we never call: other schemes and user@host forms."""
     if any(ch in url for ch in "\r\n\t "):
         raise BlockedAddress("the URL contains whitespace")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError as exc:  # "http://[::1/": an unclosed or invalid IPv6 bracket
+        raise BlockedAddress(f"this is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise BlockedAddress("only http:// and https:// URLs can be called")
     if "@" in parts.netloc:
         raise BlockedAddress("URLs with user@host credentials are not allowed")
-    host = parts.hostname or ""
     if not host:
         raise BlockedAddress("the URL has no host")
     try:
@@ -237,19 +241,46 @@ def _connect(address: IPAddress, port: int, timeout: float) -> socket.socket:
     return sock
 
 
-def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10.0) -> Response:
-    """POST to a vetted address. Raises BlockedAddress, or OSError/HTTPException on network
-    failures; returns any HTTP status (3xx included: redirects are not followed)."""
+class DeadlineExceeded(TimeoutError):
+    """The whole exchange (connect, send, headers, body) took longer than its total deadline."""
+
+
+def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10.0,
+         deadline: float | None = None) -> Response:
+    """POST to a vetted address. Raises BlockedAddress, DeadlineExceeded, or OSError/HTTPException
+    on network failures; returns any HTTP status (3xx included: redirects are not followed).
+
+    ``timeout`` bounds each socket operation; ``deadline`` (seconds) bounds the whole exchange: a
+    receiver that drips one byte every few seconds resets a per-read timeout forever, so a watchdog
+    shuts the socket down when the deadline passes, whatever the client is blocked in.
+    """
     target = parse_url(url)
     address = vet_host(target.host, target.port)
     cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    conn = cls(target.host, target.port, address, timeout)
+    total = deadline if deadline is not None else timeout * 3
+    conn = cls(target.host, target.port, address, min(timeout, total))
     started = time.monotonic()
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(total, cut)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         all_headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers}
         conn.request("POST", target.path, body=body, headers=all_headers)
         raw = conn.getresponse()
-        data = raw.read(MAX_RESPONSE)
+        data = _read_body(raw, started + total)
+        if expired.is_set():
+            raise DeadlineExceeded(f"no complete answer within the {total:g} s deadline")
         return Response(
             status=raw.status,
             headers={k.lower(): v for k, v in raw.getheaders()},
@@ -257,5 +288,26 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10.
             peer=str(address),
             duration_ms=int((time.monotonic() - started) * 1000),
         )
+    except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set() and not isinstance(exc, DeadlineExceeded):
+            raise DeadlineExceeded(f"no complete answer within the {total:g} s deadline") from None
+        raise
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+def _read_body(raw: http.client.HTTPResponse, deadline_at: float) -> bytes:
+    """Up to MAX_RESPONSE bytes, in reads that each return what has arrived (read1), stopping at
+    the deadline: the body of a drip-feeding receiver is cut, not waited for."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < MAX_RESPONSE:
+        if time.monotonic() >= deadline_at:
+            raise DeadlineExceeded("the answer's body did not arrive within the deadline")
+        chunk = raw.read1(MAX_RESPONSE - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)

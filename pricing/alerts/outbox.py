@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -23,14 +24,16 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from pricing.models import ChangeEvent, CollectionRun, Source
+from pricing.queries import QueryError, parse_id
 
 from . import rules as rule_logic
 from .models import Attempt, Channel, Delivery, Evaluation, Message, Rule
 from .transports import Content, TransportError, get_transport
+from .transports._http import deadline as transport_deadline
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +42,12 @@ SCHEDULE = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
 MAX_ATTEMPTS = len(SCHEDULE)
 JITTER = 0.1  # +-10% on scheduled delays, so a recovering receiver is not hit by a thundering herd
 RETRY_AFTER_CAP = 900  # a receiver may ask us to wait, but not for hours
-LEASE = timedelta(seconds=120)  # longer than one send can take (connect + read timeouts)
+LEASE = timedelta(seconds=120)  # at least 3x the total send deadline (see lease())
+SEND_BUDGET = 300.0  # seconds one send_due() call may keep claiming; under the task's soft limit (540 s)
+CONFIRM_PREFIX = "confirm:"
 BATCH = 500
 SIGNER_SALT = "ratecard.alerts.unsubscribe"
+CONFIRM_SALT = "ratecard.alerts.confirm"
 
 
 # ---- evaluation -------------------------------------------------------------------------
@@ -106,7 +112,7 @@ def _match_and_record(events: list[ChangeEvent], now: datetime) -> int:
                 continue
             data = _event_data(event)
             for channel in rule.channels.all():
-                if channel.enabled and _record(rule, channel, f"event:{event.id}", summary, data, now, event=event):
+                if channel.can_receive and _record(rule, channel, f"event:{event.id}", summary, data, now, event=event):
                     made += 1
     return made
 
@@ -206,7 +212,7 @@ def check_stale(now: datetime | None = None) -> int:
             data = {"kind": "stale", "source": source.slug, "last_complete": seen.isoformat()}
             key = f"stale:{source.id}:{run.id if run else 0}"
             for channel in rule.channels.all():
-                if channel.enabled and _record(rule, channel, key, summary, data, now):
+                if channel.can_receive and _record(rule, channel, key, summary, data, now):
                     made += 1
     return made
 
@@ -222,11 +228,42 @@ def unsubscribe_url(channel: Channel) -> str:
     return f"{settings.SITE_URL}/alerts/unsubscribe/{unsubscribe_token(channel)}/"
 
 
+def confirm_token(channel: Channel) -> str:
+    # The address is signed too: a token confirms this address for this channel, nothing else.
+    return signing.dumps({"c": channel.id, "t": channel.target}, salt=CONFIRM_SALT, compress=True)
+
+
+def confirm_url(channel: Channel) -> str:
+    return f"{settings.SITE_URL}/alerts/confirm/{confirm_token(channel)}/"
+
+
+def check_confirm_token(token: str) -> Channel | None:
+    """The channel a confirmation link names, if the link is genuine, unexpired and still matches."""
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=timedelta(days=settings.ALERTS_CONFIRM_DAYS))
+        return Channel.objects.get(pk=parse_id(data["c"], "channel"), kind=Channel.Kind.EMAIL, target=data["t"])
+    except (signing.BadSignature, KeyError, TypeError, QueryError, Channel.DoesNotExist):
+        return None
+
+
+def request_confirmation(channel: Channel) -> Message:
+    """Queue the one message an unconfirmed email channel may receive: its confirmation link."""
+    now = timezone.now()
+    return Message.objects.create(channel=channel, key=f"{CONFIRM_PREFIX}{channel.id}:{uuid.uuid4()}", created=now,
+                                  next_attempt_at=now)
+
+
 def render(message: Message) -> Content:
     deliveries = list(message.deliveries.select_related("rule").order_by("id"))
     channel = message.channel
     alerts_url = settings.SITE_URL + "/alerts/"
-    if message.is_test:
+    if message.key.startswith(CONFIRM_PREFIX):
+        content = Content(subject="Confirm your address for Ratecard alerts", kind="confirm", lines=[
+            "Someone (hopefully you) asked Ratecard to send price alerts to this address.",
+            f"To confirm, open this link within {settings.ALERTS_CONFIRM_DAYS} days: {confirm_url(channel)}",
+            "If it was not you, ignore this message: nothing more will be sent here.",
+        ], items=[{"kind": "confirm"}])
+    elif message.is_test:
         content = Content(subject="Test alert from Ratecard", lines=["This is a test: the channel works."],
                           items=[{"kind": "test"}], kind="test")
     else:
@@ -253,14 +290,48 @@ def next_delay(attempts: int, retry_after: float | None) -> float | None:
     return delay
 
 
+def lease() -> timedelta:
+    """How long a claim holds: at least three send deadlines, so a live send never outlasts it."""
+    return max(LEASE, timedelta(seconds=3 * transport_deadline()))
+
+
 def claim(message_id: int, now: datetime) -> bool:
-    return (
-        Message.objects.filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-            pk=message_id, status=Message.Status.PENDING, next_attempt_at__lte=now,
-        ).update(claimed_until=now + LEASE)
-        == 1
-    )
+    return claim_token(message_id, now) is not None
+
+
+def claim_token(message_id: int, now: datetime) -> uuid.UUID | None:
+    """Claim a due message for one send. Returns the claim's token, or None if another holds it.
+
+    Every write that ends the send is conditional on this token (``_finish``): a finisher whose
+    claim was taken over cannot overwrite the new holder's state.
+    """
+    token = uuid.uuid4()
+    won = Message.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        pk=message_id, status=Message.Status.PENDING, next_attempt_at__lte=now,
+    ).update(claimed_until=now + lease(), claim_token=token)
+    return token if won == 1 else None
+
+
+def _finish(message: Message, token: uuid.UUID | None, **fields) -> bool:
+    """End a send: release the claim and write its outcome, only if the claim is still ours."""
+    fields.update(claimed_until=None, claim_token=None)
+    query = Message.objects.filter(pk=message.pk)
+    if token is not None:
+        query = query.filter(claim_token=token)
+    done = query.update(**fields) == 1
+    if not done:
+        log.warning("alert message %s: claim lost before the send finished; its outcome is not written", message.pk)
+    return done
+
+
+def _retry_fields(attempts: int, error: str, delay: float | None, now: datetime) -> dict:
+    fields: dict = {"attempts": attempts, "last_error": error[:1000]}
+    if delay is None:
+        fields["status"] = Message.Status.FAILED
+    else:
+        fields["next_attempt_at"] = now + timedelta(seconds=delay)
+    return fields
 
 
 def disable_channel(channel: Channel, reason: str, now: datetime | None = None) -> None:
@@ -273,18 +344,20 @@ def disable_channel(channel: Channel, reason: str, now: datetime | None = None) 
     )
 
 
-def send_one(message: Message, now: datetime | None = None) -> bool:
+def send_one(message: Message, now: datetime | None = None, token: uuid.UUID | None = None) -> bool:
     """Send a claimed message once and record the attempt. True if delivered."""
     now = now or timezone.now()
     channel = message.channel
     if not channel.enabled:
-        Message.objects.filter(pk=message.pk).update(status=Message.Status.CANCELLED, claimed_until=None,
-                                                     last_error="channel disabled")
+        _finish(message, token, status=Message.Status.CANCELLED, last_error="channel disabled")
+        return False
+    if channel.needs_confirmation and not message.key.startswith(CONFIRM_PREFIX):
+        # Double opt-in: an unconfirmed address gets its confirmation and nothing else.
+        _finish(message, token, status=Message.Status.CANCELLED, last_error="the address is not confirmed yet")
         return False
     content = render(message)
-    if not message.is_test and not content.items:
-        Message.objects.filter(pk=message.pk).update(status=Message.Status.CANCELLED, claimed_until=None,
-                                                     last_error="nothing to send")
+    if not (message.is_test or message.key.startswith(CONFIRM_PREFIX)) and not content.items:
+        _finish(message, token, status=Message.Status.CANCELLED, last_error="nothing to send")
         return False
     attempts = message.attempts + 1
     try:
@@ -297,12 +370,7 @@ def send_one(message: Message, now: datetime | None = None) -> bool:
             outcome = Attempt.Outcome.FAILED
         Attempt.objects.create(message=message, at=now, outcome=outcome, status_code=exc.status_code,
                                duration_ms=exc.duration_ms, response=exc.response[:1000], error=str(exc)[:1000])
-        fields = {"attempts": attempts, "claimed_until": None, "last_error": str(exc)[:1000]}
-        if delay is None:
-            fields["status"] = Message.Status.FAILED
-        else:
-            fields["next_attempt_at"] = now + timedelta(seconds=delay)
-        Message.objects.filter(pk=message.pk).update(**fields)
+        _finish(message, token, **_retry_fields(attempts, str(exc), delay, now))
         if exc.disable:
             disable_channel(channel, str(exc), now)
         return False
@@ -311,44 +379,98 @@ def send_one(message: Message, now: datetime | None = None) -> bool:
         delay = next_delay(attempts, None)
         Attempt.objects.create(message=message, at=now, outcome=Attempt.Outcome.RETRY if delay is not None
                                else Attempt.Outcome.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:1000])
-        fields = {"attempts": attempts, "claimed_until": None, "last_error": str(exc)[:1000]}
-        if delay is None:
-            fields["status"] = Message.Status.FAILED
-        else:
-            fields["next_attempt_at"] = now + timedelta(seconds=delay)
-        Message.objects.filter(pk=message.pk).update(**fields)
+        _finish(message, token, **_retry_fields(attempts, str(exc), delay, now))
         return False
     Attempt.objects.create(message=message, at=now, outcome=Attempt.Outcome.OK, status_code=sent.status_code,
                            duration_ms=sent.duration_ms, response=sent.response[:1000])
-    Message.objects.filter(pk=message.pk).update(status=Message.Status.SENT, attempts=attempts, sent_at=now,
-                                                 claimed_until=None, last_error="")
+    _finish(message, token, status=Message.Status.SENT, attempts=attempts, sent_at=now, last_error="")
     return True
 
 
-def send_due(now: datetime | None = None, limit: int = 200) -> int:
-    now = now or timezone.now()
+def send_claimed(message_id: int, now: datetime | None = None) -> bool | None:
+    """Claim one message and send it. None if it was not due or another dispatcher holds it."""
+    at = now or timezone.now()
+    token = claim_token(message_id, at)
+    if token is None:
+        return None
+    message = Message.objects.select_related("channel").get(pk=message_id)
+    return send_one(message, now or timezone.now(), token)
+
+
+def send_due(now: datetime | None = None, limit: int = 200, budget: float = SEND_BUDGET) -> int:
+    """Send what is due. Each claim is taken at the time it is made (not the batch's start), and no
+    new claim is taken after ``budget`` seconds, so one call stays inside the task's time limit."""
+    started = time.monotonic()
     due = list(
-        Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now or timezone.now())
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now or timezone.now()))
         .order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
     )
     sent = 0
     for message_id in due:
-        if not claim(message_id, now):
-            continue  # another dispatcher has it
-        message = Message.objects.select_related("channel").get(pk=message_id)
-        if send_one(message, now):
+        if time.monotonic() - started > budget:
+            break  # the rest is still due: the next dispatch (beat, every 30 s) takes it
+        if send_claimed(message_id, now):
             sent += 1
     return sent
 
 
-def send_test(channel: Channel) -> Message:
-    """The "send test" button: a message of its own, sent now, through the same path."""
+def test_refusal(channel: Channel, now: datetime | None = None) -> str | None:
+    """Why a "send test" press is refused now, or None: the per-user hourly limit, a test of this
+    channel still on its way, or an address not yet confirmed."""
+    now = now or timezone.now()
+    if not channel.enabled:
+        return "This channel is disabled; enable it first."
+    if channel.needs_confirmation:
+        return "This address is not confirmed yet: follow the link in the confirmation email first."
+    pending = Message.objects.filter(channel=channel, is_test=True, status=Message.Status.PENDING, attempts=0,
+                                     created__gte=now - lease())
+    if pending.exists():
+        return "A test of this channel is still on its way; its result shows here when it arrives."
+    return confirmation_refusal(None, channel.user_id, now)
+
+
+def confirmation_refusal(channel: Channel | None, user_id: int | None = None,
+                         now: datetime | None = None) -> str | None:
+    """Why another confirmation email (for ``channel``, or for a new channel of the user) is refused
+    now, or None. Confirmations count against the same hourly limit as tests, so nobody can use
+    the opt-in mail itself to flood an address."""
+    now = now or timezone.now()
+    if channel is not None:
+        if not channel.needs_confirmation:
+            return "This address is already confirmed."
+        user_id = channel.user_id
+        recent = Message.objects.filter(channel=channel, key__startswith=CONFIRM_PREFIX,
+                                        created__gte=now - timedelta(minutes=10))
+        if recent.exists():
+            return "A confirmation link was sent less than ten minutes ago; check the inbox (and spam folder)."
+    limit = settings.ALERTS_TEST_SENDS_PER_HOUR
+    sent = Message.objects.filter(channel__user_id=user_id, created__gte=now - timedelta(hours=1)).filter(
+        Q(is_test=True) | Q(key__startswith=CONFIRM_PREFIX))
+    if sent.count() >= limit:
+        return f"At most {limit} test and confirmation emails per hour; try again later."
+    return None
+
+
+def latest_tests(channels: list[Channel]) -> dict[int, Message]:
+    """Each channel's newest test message (one query), for showing its result when it arrives."""
+    newest = Message.objects.filter(channel=OuterRef("pk"), is_test=True).order_by("-id").values("id")[:1]
+    ids = Channel.objects.filter(pk__in=[c.pk for c in channels]).annotate(test_id=Subquery(newest)).values_list(
+        "test_id", flat=True)
+    return {m.channel_id: m for m in Message.objects.filter(pk__in=[i for i in ids if i])}
+
+
+def new_test(channel: Channel) -> Message:
+    """The "send test" button's message: due now, sent by a worker (``queue_test``)."""
     now = timezone.now()
-    message = Message.objects.create(channel=channel, key=f"test:{uuid.uuid4()}", created=now, next_attempt_at=now,
-                                     is_test=True)
-    if claim(message.pk, now):
-        send_one(Message.objects.select_related("channel").get(pk=message.pk), now)
+    return Message.objects.create(channel=channel, key=f"test:{uuid.uuid4()}", created=now, next_attempt_at=now,
+                                  is_test=True)
+
+
+def send_test(channel: Channel) -> Message:
+    """A test message of its own, sent now, through the same path (the worker's side of the button)."""
+    message = new_test(channel)
+    send_claimed(message.pk)
     message.refresh_from_db()
     return message
 

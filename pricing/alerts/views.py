@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import outbox
+from . import outbox, tasks
 from .forms import ChannelForm, RuleForm, SignupForm, TokenForm
 from .models import ApiToken, Attempt, Channel, Message, Rule
 
@@ -36,6 +36,9 @@ def _page(request: HttpRequest, **extra) -> HttpResponse:
     rules = Rule.objects.filter(user=user).select_related("model", "provider", "offer__model", "offer__provider",
                                                            "source").prefetch_related("channels")
     channels = list(Channel.objects.filter(user=user))
+    tests = outbox.latest_tests(channels)
+    for channel in channels:
+        channel.last_test = tests.get(channel.pk)
     recent = (
         Attempt.objects.filter(message__channel__user=user)
         .select_related("message__channel").order_by("-id")[:20]
@@ -49,6 +52,9 @@ def _page(request: HttpRequest, **extra) -> HttpResponse:
         "rule_form": extra.pop("rule_form", None) or RuleForm(user=user),
         "channel_form": extra.pop("channel_form", None) or ChannelForm(user=user),
         "token_form": TokenForm(),
+        # While a test is on its way the page reloads itself to show the result (no script needed).
+        "test_pending": any(t.status == Message.Status.PENDING and not t.attempts
+                            and timezone.now() - t.created < outbox.lease() for t in tests.values()),
         **extra,
     }
     return render(request, "alerts/index.html", context, status=400 if extra.get("invalid") else 200)
@@ -115,6 +121,10 @@ def channel_new(request: HttpRequest) -> HttpResponse:
         return _page(request, channel_form=form, invalid=True)
     channel = form.save()
     messages.success(request, f"Channel added: {channel}")
+    if channel.needs_confirmation:
+        tasks.queue(outbox.request_confirmation(channel))
+        messages.info(request, f"We sent a confirmation link to {channel.target}; the channel sends nothing else "
+                               "until it is followed.")
     if channel.kind in (Channel.Kind.WEBHOOK, Channel.Kind.FEED):
         # The secret is shown now and never again (the feed URL stays listed: it is the address).
         return render(request, "alerts/secret.html", {"channel": channel, "feed_url": request.build_absolute_uri(
@@ -141,16 +151,49 @@ def channel_enable(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a test to the worker (a slow receiver must never hold a web process) and come back to
+    the alerts page, which shows the stored result when it arrives."""
     channel = get_object_or_404(Channel, pk=pk, user=request.user)
-    if not channel.enabled:
-        messages.error(request, "This channel is disabled; enable it first.")
+    refusal = outbox.test_refusal(channel)
+    if refusal:
+        messages.error(request, refusal)
         return redirect("alerts:index")
-    message = outbox.send_test(channel)
+    message = outbox.new_test(channel)
+    tasks.queue(message)
+    message.refresh_from_db()  # a worker (or eager Celery) may have sent it already
     if message.status == Message.Status.SENT:
         messages.success(request, f"Test sent to {channel}.")
-    else:
+    elif message.attempts:
         messages.error(request, f"Test to {channel} failed: {message.last_error or 'will retry'}")
+    else:
+        messages.info(request, f"Test queued for {channel}: its result shows below when it arrives.")
     return redirect("alerts:index")
+
+
+@login_required
+@require_POST
+def channel_resend_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = get_object_or_404(Channel, pk=pk, user=request.user, kind=Channel.Kind.EMAIL)
+    refusal = outbox.confirmation_refusal(channel)
+    if refusal:
+        messages.error(request, refusal)
+    else:
+        tasks.queue(outbox.request_confirmation(channel))
+        messages.success(request, f"A confirmation link is on its way to {channel.target}.")
+    return redirect("alerts:index")
+
+
+@require_http_methods(["GET", "POST"])
+def channel_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in a confirmation email. GET shows a button (mail scanners follow links); POST
+    confirms the address, after which the channel receives alerts."""
+    channel = outbox.check_confirm_token(token)
+    if channel is None:
+        return render(request, "alerts/confirm.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        Channel.objects.filter(pk=channel.pk, confirmed_at__isnull=True).update(confirmed_at=timezone.now())
+        return render(request, "alerts/confirm.html", {"done": True, "channel": channel})
+    return render(request, "alerts/confirm.html", {"channel": channel})
 
 
 @login_required

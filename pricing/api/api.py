@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 
 import ninja
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import escape
@@ -112,7 +114,16 @@ def _details(errors: list) -> list[dict]:
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     details = _details(exc.errors)
     where = ", ".join(".".join(d["loc"][1:] or d["loc"]) for d in details) or "request"
-    return error(400, "bad_parameter", f"invalid parameter: {where}", details)
+    message = f"invalid parameter: {where}"
+    if len(details) == 1 and details[0]["msg"]:
+        message += f" ({details[0]['msg'].removeprefix('Value error, ')[:200]})"
+    return error(400, "bad_parameter", message, details)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error(413, "too_large", f"the request body is larger than the {limit} bytes allowed")
 
 
 @api.exception_handler(QueryError)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
+from pydantic import BeforeValidator
 
 from pricing import exports
 from pricing.api import render
 from pricing.api import schemas as s
 from pricing.api.http import Built, respond
-from pricing.queries import QueryError, parse_mix
 from pricing.queries import api as q
+from pricing.queries import check_instant, parse_mix
 
 router = Router(tags=["models"])
 
@@ -25,18 +26,22 @@ ONLY_CSV = {"responses": {200: {"description": "OK", "content": CSV_CONTENT}}}
 
 MIX = Query("3:1", pattern=r"^[0-9]{1,7}:[0-9]{1,7}$",
             description="input:output token mix for blended prices (mix), e.g. 3:1 or 1:4")
+
+
+def _iso_only(value: object) -> object:
+    """Query values arrive as text: ISO-8601 only. Pydantic alone would read ``1`` as epoch seconds."""
+    if isinstance(value, str):
+        return q.parse_instant(value, "the instant")
+    return value
+
+
+# An ISO-8601 instant from a query parameter, within the range pricing.queries.check_instant allows.
+Instant = Annotated[datetime, BeforeValidator(_iso_only)]
 AS_OF = Query(None, description="show prices as they stood at this instant (ISO-8601, UTC if no offset)")
 
 
 def utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise QueryError("datetime out of range") from None
+    return None if value is None else check_instant(value)
 
 
 def _page_link(request: HttpRequest, offset: int, limit: int, count: int) -> str | None:
@@ -101,7 +106,7 @@ def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None
 @router.get("/models/{author}/{name}/offers", response={200: s.OffersOut, **ERRORS}, openapi_extra=ALSO_CSV,
             summary="A model's offers now, or as of an instant")
 def model_offers(
-    request: HttpRequest, author: str, name: str, as_of: datetime | None = AS_OF, mix: str = MIX,
+    request: HttpRequest, author: str, name: str, as_of: Instant | None = AS_OF, mix: str = MIX,
     format: Literal["json", "csv"] = Query("json", description="json, or csv for a spreadsheet"),
 ) -> HttpResponse:
     """Live offers of the model (slug ``author/name``), cheapest blended first. Prices in USD per million tokens."""
@@ -110,7 +115,7 @@ def model_offers(
 
 @router.get("/models/{author}/{name}/offers.csv", response=ERRORS, openapi_extra=ONLY_CSV,
             summary="A model's offers as CSV")
-def model_offers_csv(request: HttpRequest, author: str, name: str, as_of: datetime | None = AS_OF,
+def model_offers_csv(request: HttpRequest, author: str, name: str, as_of: Instant | None = AS_OF,
                      mix: str = MIX) -> HttpResponse:
     return _offers(request, author, name, as_of, mix, True)
 
@@ -146,8 +151,8 @@ HISTORY_PARAMS = dict(
             summary="Price periods of a model's offers")
 def model_history(
     request: HttpRequest, author: str, name: str,
-    provider: str | None = HISTORY_PARAMS["provider"], since: datetime | None = HISTORY_PARAMS["since"],
-    until: datetime | None = HISTORY_PARAMS["until"], limit: int = HISTORY_PARAMS["limit"],
+    provider: str | None = HISTORY_PARAMS["provider"], since: Instant | None = HISTORY_PARAMS["since"],
+    until: Instant | None = HISTORY_PARAMS["until"], limit: int = HISTORY_PARAMS["limit"],
     offset: int = HISTORY_PARAMS["offset"],
     format: Literal["json", "csv"] = Query("json", description="json, or csv for a spreadsheet"),
 ) -> HttpResponse:
@@ -159,8 +164,8 @@ def model_history(
             summary="Price periods of a model's offers as CSV")
 def model_history_csv(
     request: HttpRequest, author: str, name: str,
-    provider: str | None = HISTORY_PARAMS["provider"], since: datetime | None = HISTORY_PARAMS["since"],
-    until: datetime | None = HISTORY_PARAMS["until"], limit: int = HISTORY_PARAMS["limit"],
+    provider: str | None = HISTORY_PARAMS["provider"], since: Instant | None = HISTORY_PARAMS["since"],
+    until: Instant | None = HISTORY_PARAMS["until"], limit: int = HISTORY_PARAMS["limit"],
     offset: int = HISTORY_PARAMS["offset"],
 ) -> HttpResponse:
     return _history(request, author, name, provider, since, until, limit, offset, True)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from pricing.api import render
 from pricing.api import schemas as s
-from pricing.api.catalog import ERRORS, utc
+from pricing.api.catalog import ERRORS, Instant, utc
 from pricing.api.http import Built, respond
 from pricing.queries import api as q
 
@@ -19,8 +17,8 @@ router = Router(tags=["changes"])
 @router.get("/changes", response={200: s.ChangesOut, **ERRORS}, summary="Change events, newest first")
 def list_changes(
     request: HttpRequest,
-    since: datetime | None = Query(None, description="only changes at or after this instant (ISO-8601)"),  # noqa: B008
-    until: datetime | None = Query(None, description="only changes before this instant (ISO-8601)"),  # noqa: B008
+    since: Instant | None = Query(None, description="only changes at or after this instant (ISO-8601)"),  # noqa: B008
+    until: Instant | None = Query(None, description="only changes before this instant (ISO-8601)"),  # noqa: B008
     model: str | None = Query(None, max_length=200, description="only this model (slug author/name)"),
     provider: str | None = Query(None, max_length=64, description="only this provider (slug)"),
     kind: str | None = Query(None, max_length=32,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from pricing import ratios
 from pricing.api import render
 from pricing.api import schemas as s
-from pricing.api.catalog import AS_OF, ERRORS, MIX, utc
+from pricing.api.catalog import AS_OF, ERRORS, MIX, Instant, utc
 from pricing.api.http import Built, respond
 from pricing.quality.api import compare_block
 from pricing.queries import QueryError, parse_mix
@@ -28,7 +26,7 @@ def compare(
         "how each model's reference price is chosen: cheapest, median, first-party or provider:<slug>; "
         "one for all models, or comma-separated, one per model")),
     mix: str = MIX,
-    as_of: datetime | None = AS_OF,
+    as_of: Instant | None = AS_OF,
 ) -> HttpResponse:
     """Ratios are a's price divided by b's, for input, output and the blend at ``mix``."""
     slugs = [slug.strip() for slug in models.split(",") if slug.strip()]

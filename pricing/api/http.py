@@ -11,12 +11,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date, parse_http_date_safe
 from ninja.throttling import BaseThrottle
 from pydantic import BaseModel
 
 from pricing.cache import generation
+from pricing.errors import json_error
 from pricing.queries import QueryError
 
 # Cached bodies live under the generation key (a new price makes new keys), and for at most this
@@ -24,11 +25,8 @@ from pricing.queries import QueryError
 CACHE_SECONDS = 60
 
 
-def error(status: int, code: str, message: str, details: list | None = None) -> JsonResponse:
-    body: dict = {"code": code, "message": message}
-    if details is not None:
-        body["details"] = details
-    return JsonResponse({"error": body}, status=status)
+# The one error shape, shared with JSON views outside the API (pricing/errors.py).
+error = json_error
 
 
 class Built:

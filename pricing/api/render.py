@@ -24,6 +24,16 @@ def mix_text(mix: tuple[int, int]) -> str:
     return f"{mix[0]}:{mix[1]}"
 
 
+def discount(extra: dict | None) -> dict[str, str | None]:
+    """The stated discount and the list price before it, from a period's extra (see providers.identity)."""
+    extra = extra or {}
+    rate = extra.get("discount")
+    listed = extra.get("list_price") if isinstance(extra.get("list_price"), dict) else {}
+    if rate in (None, ""):
+        return {"discount": None, "list_input": None, "list_output": None}
+    return {"discount": str(rate), "list_input": listed.get("input"), "list_output": listed.get("output")}
+
+
 def offer(row: OfferRow) -> s.OfferOut:
     return s.OfferOut(
         model=row.model_slug,
@@ -39,6 +49,7 @@ def offer(row: OfferRow) -> s.OfferOut:
         cache_write=dec(row.cache_write),
         mix=dec(row.blended),
         price_kind=row.price_kind,
+        **discount(row.extra),
         ttft_ms=dec(row.ttft_ms),
         tps=dec(row.tps),
         uptime=dec(row.uptime),

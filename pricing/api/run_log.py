@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from pricing.api import render
 from pricing.api import schemas as s
-from pricing.api.catalog import ERRORS, _page_link, utc
+from pricing.api.catalog import ERRORS, Instant, _page_link, utc
 from pricing.api.http import Built, respond
 from pricing.queries import api as q
 
@@ -21,7 +19,7 @@ def list_runs(
     request: HttpRequest,
     source: str | None = Query(None, max_length=64, description="only this source (slug)"),
     status: str | None = Query(None, max_length=16, description="only runs with this status"),
-    since: datetime | None = Query(None, description="only runs whose slot is at or after this instant (ISO-8601)"),  # noqa: B008
+    since: Instant | None = Query(None, description="only runs whose slot is at or after this instant (ISO-8601)"),  # noqa: B008
     limit: int = Query(100, ge=1, le=q.MAX_LIMIT, description="most runs per page"),
     offset: int = Query(0, ge=0, le=q.MAX_OFFSET, description="runs to skip"),
 ) -> HttpResponse:

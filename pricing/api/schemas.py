@@ -84,6 +84,15 @@ class OfferOut(Schema):
     cache_write: str | None = _money("cache write price")
     mix: str | None = _money("blended price at the request's input:output mix")
     price_kind: str = Field(description="fixed, free, variable (decided per request) or unknown")
+    discount: str | None = Field(
+        default=None,
+        description="how far the price is below the host's own list price, as a fraction: 0.25 is 25% off, "
+        "-0.2 a 20% surcharge; null when the source states none. The prices above already include it.",
+    )
+    list_input: str | None = Field(default=None, description="the host's list input price before the discount, "
+                                   "USD per million tokens; null without a discount")
+    list_output: str | None = Field(default=None, description="the host's list output price before the discount, "
+                                    "USD per million tokens; null without a discount")
     ttft_ms: str | None = _dec("median time to first token, milliseconds")
     tps: str | None = _dec("median output throughput, tokens per second")
     uptime: str | None = _dec("uptime over the last day (or 30 minutes), percent 0-100")

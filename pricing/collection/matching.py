@@ -22,6 +22,8 @@ class Matcher:
     by_slug: dict[str, int] = field(default_factory=dict)
     by_hf: dict[str, int] = field(default_factory=dict)
     unmatched: dict[str, int] = field(default_factory=dict)
+    # Matches already made in this run (a sweep names each model once per host).
+    memo: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     @classmethod
     def load(cls, source: str) -> Matcher:
@@ -37,6 +39,15 @@ class Matcher:
         return matcher
 
     def match(self, provider_model_id: str, canonical_hint: str = "", hf_id: str = "") -> int | None:
+        memo_key = (provider_model_id, canonical_hint, hf_id)
+        model_id = self.memo.get(memo_key)
+        if model_id is None:
+            model_id = self._match(provider_model_id, canonical_hint, hf_id)
+            if model_id is not None:
+                self.memo[memo_key] = model_id
+        return model_id
+
+    def _match(self, provider_model_id: str, canonical_hint: str, hf_id: str) -> int | None:
         key = provider_model_id.lower()
         for src in (self.source, "*"):
             model_id = self.by_alias.get((src, key))
@@ -52,6 +63,7 @@ class Matcher:
         return None
 
     def add_model(self, model: Model) -> None:
+        self.memo.clear()
         self.by_slug[model.slug.lower()] = model.id
         if model.hf_id:
             self.by_hf.setdefault(model.hf_id.lower(), model.id)

@@ -88,7 +88,8 @@ def finish(run: CollectionRun, status: str, stats: IngestStats | None = None, er
         setattr(run, name, value)
 
 
-def process_payloads(run: CollectionRun, payloads: Iterable[Payload], collector, *, at: datetime | None = None) -> None:
+def process_payloads(run: CollectionRun, payloads: Iterable[Payload], collector, *, at: datetime | None = None,
+                     notify: bool = True) -> None:
     """Store, parse and ingest a run's payloads, and record how it ended. Never raises for a
     source's fault: a bad response becomes a failed or partial run with the reason."""
     result = ParseResult()
@@ -129,7 +130,7 @@ def process_payloads(run: CollectionRun, payloads: Iterable[Payload], collector,
         result.complete = False
         run.status = Status.PARTIAL
     # Prices are as of the first response of the run, so a re-parse replays the same history.
-    stats = ingest(run, result, at=at or first_fetch, payload_ids=payload_ids)
+    stats = ingest(run, result, at=at or first_fetch, payload_ids=payload_ids, notify=notify)
     if stats.refused:
         finish(run, Status.REFUSED, stats, error=stats.refused)
         return
@@ -156,23 +157,6 @@ def execute(run_id: int, *, http: HttpClient | None = None) -> CollectionRun | N
     finally:
         if http is None:
             client.close()
-    return run
-
-
-def ingest_file(slug: str, path: str, *, at: datetime | None = None, kind: str = "") -> CollectionRun:
-    """Ingest a saved response body as if it had been fetched at ``at`` (default: now)."""
-    at = at or timezone.now()
-    collector = providers.get_collector(slug)
-    with open(path, "rb") as handle:
-        body = handle.read()
-    if not kind:
-        kind = guess_kind(slug, body)
-    run, created = create_run(slug, slot=at, trigger="file")
-    if not created and run.status in CollectionRun.FINISHED:
-        return run
-    run = claim(run.pk) or run
-    payload = Payload(url=f"file://{os.path.abspath(path)}", body=body, fetched_at=at, kind=kind)
-    process_payloads(run, [payload], collector, at=at)
     return run
 
 

@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from pricing.collection.ingest import ingest
 from pricing.models import CollectionRun, Model, ModelAlias, Provider, Source
 from pricing.quality.loader import load_snapshot as load_scores
-from providers.base import ParseResult, PerfSample, PriceKind, Quote
+from providers.base import ListingScope, ParseResult, PerfSample, PriceKind, Quote
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshot" / "snapshot.json"
 
@@ -73,6 +73,10 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
     for obs in [*data.get("observations", []), *quality.get("observations", [])]:
         at = parse_datetime(obs["at"])
         groups[(obs["source"], at)].append(obs)
+    # Groups that list every offer of some models (see the snapshot's README): complete for those
+    # models, so offers an earlier group had and this one leaves out stop being current.
+    complete_for = {(item["source"], parse_datetime(item["at"])): frozenset(item["complete_for"])
+                    for item in data.get("listings", [])}
     counts = {"runs": 0, "changed": 0, "new": 0, "skipped": 0}
     for (source_slug, at), observations in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
         source = Source.objects.get(slug=source_slug)
@@ -80,7 +84,12 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
         if not created and run.status == CollectionRun.Status.COMPLETE:
             counts["skipped"] += 1
             continue
-        result = ParseResult(complete=False)  # a curated excerpt, not a full listing
+        models = complete_for.get((source_slug, at))
+        if models:
+            ids = models | {obs.get("provider_model_id") or obs["model"] for obs in observations if obs["model"] in models}
+            result = ParseResult(complete=True, scope=ListingScope(ids=frozenset(ids), ids_except=frozenset({source_slug})))
+        else:
+            result = ParseResult(complete=False)  # a curated excerpt, not a full listing
         for obs in observations:
             prices = {name: _dec(obs.get(name)) for name in ("input", "output", "cached_input", "cache_write")}
             kind = PriceKind.FREE if prices["input"] == 0 and prices["output"] == 0 else PriceKind.FIXED

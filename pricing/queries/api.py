@@ -17,11 +17,13 @@ from django.utils.dateparse import parse_date, parse_datetime
 from pricing.models import ChangeEvent, CollectionRun, Model, Offer, PricePeriod, Provider, Source
 from pricing.queries import (
     DEFAULT_MIX,
+    MAX_ID,
     OfferRow,
     QueryError,
     Reference,
     _attach_perf,
     _row,
+    check_instant,
     offers_for_models,
     reference,
 )
@@ -33,25 +35,26 @@ MAX_OFFSET = 1_000_000
 
 
 def parse_instant(text: str | None, name: str = "as_of") -> datetime | None:
-    """ISO-8601 date or datetime -> aware UTC datetime. A date means its midnight UTC; a naive time is UTC."""
+    """ISO-8601 date or datetime -> aware UTC datetime. A date means its midnight UTC; a naive time is UTC.
+
+    Only ISO-8601 in ASCII: a bare number is not read as epoch seconds, and digits from other
+    scripts (which Django's parser would take through ``\\d``) are refused.
+    """
     if text is None or text == "":
         return None
     value = text.strip()
-    try:
-        parsed = parse_datetime(value)
-        if parsed is None:
-            day = parse_date(value)
-            parsed = datetime.combine(day, time.min) if day else None
-    except (ValueError, OverflowError):
-        parsed = None
+    parsed = None
+    if value.isascii() and not value.isdigit():
+        try:
+            parsed = parse_datetime(value)
+            if parsed is None:
+                day = parse_date(value)
+                parsed = datetime.combine(day, time.min) if day else None
+        except (ValueError, OverflowError):
+            parsed = None
     if parsed is None:
         raise QueryError(f"{name} must be an ISO-8601 date or datetime such as 2025-02-01T00:00:00Z, not {value[:40]!r}")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise QueryError(f"{name} is out of range") from None
+    return check_instant(parsed, name)
 
 
 def check_page(limit: int, offset: int, cap: int = MAX_LIMIT) -> tuple[int, int]:
@@ -196,12 +199,16 @@ def encode_cursor(at: datetime, event_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (at, id) a cursor from ``encode_cursor`` holds; anything else is a QueryError."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         at_text, _, id_text = raw.partition("|")
         at = datetime.fromisoformat(at_text)
+        if at.utcoffset() is None or not id_text.isascii() or not id_text.isdigit():
+            raise ValueError
+        at = check_instant(at, "cursor")
         event_id = int(id_text)
-        if at.tzinfo is None or event_id < 0:
+        if event_id > MAX_ID:
             raise ValueError
     except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
         raise QueryError("cursor is not one this API gave out") from None

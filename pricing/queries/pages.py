@@ -35,6 +35,7 @@ from pricing.queries import (
     QueryError,
     Reference,
     _row,
+    check_instant,
     offers_for_models,
     reference,
 )
@@ -53,12 +54,18 @@ HEADLINE_PAIRS: list[tuple[str, str, str, str]] = [
 
 
 def parse_day(text: str | None, name: str = "as_of") -> date | None:
+    """``2025-02-01`` (ASCII digits, within the instants a user may name) -> a date."""
     if not text:
         return None
+    value = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        if not value.isascii():
+            raise ValueError
+        day = date.fromisoformat(value)
     except ValueError:
         raise QueryError(f"{name} must be a date like 2025-02-01, not {text[:20]!r}") from None
+    check_instant(datetime.combine(day, time.min, tzinfo=UTC), name)
+    return day
 
 
 def end_of_day(day: date) -> datetime:

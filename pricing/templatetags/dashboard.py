@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from pricing import money
+from providers.identity import describe_discount
 
 register = template.Library()
 
@@ -17,6 +18,12 @@ register = template.Library()
 @register.filter
 def usd(value: Decimal | None) -> str:
     return money.usd(value)
+
+
+@register.filter
+def discount(extra: dict | None) -> str:
+    """ "25% off" / "20% surcharge" from a price's extra, or "" when the source states no discount."""
+    return describe_discount(extra)
 
 
 @register.filter

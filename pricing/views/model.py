@@ -12,6 +12,7 @@ from django.utils.html import json_script
 
 from pricing import charts
 from pricing.cache import cache_key
+from pricing.errors import json_error
 from pricing.models import Model
 from pricing.queries import QueryError, disagreements, offers_for_model, parse_mix
 from pricing.queries.pages import PERF_RANGES, SORT_KEYS, perf_history, price_history, sort_rows
@@ -121,9 +122,9 @@ def model_series(request: HttpRequest, author: str, name: str) -> JsonResponse:
     try:
         mix, _, range_key = _params(request)
     except QueryError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return json_error(400, "bad_parameter", str(exc))
     model = _lookup(author, name)
     if model is None:
-        return JsonResponse({"error": f"unknown model {author}/{name}"}, status=404)
+        return json_error(404, "not_found", f"unknown model {author}/{name}")
     rows = offers_for_model(model, mix=mix)
     return JsonResponse(_figures(model, rows, mix, range_key)[0])

@@ -9,6 +9,18 @@ from aiosmtpd.controller import Controller
 from tests.alerts.receiver import Receiver
 
 
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Tasks queued by the alert pages (test sends, confirmations) run in this process, as a worker
+    would run them: the suite has no worker. Tests about queueing itself turn this off."""
+    from ratecard.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
 @pytest.fixture
 def receiver():
     r = Receiver().start()

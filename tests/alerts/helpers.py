@@ -35,8 +35,9 @@ def webhook_channel(user, url: str) -> Channel:
     return Channel.objects.create(user=user, kind="webhook", target=url, secret=new_webhook_secret())
 
 
-def email_channel(user, address: str = "ada@example.com") -> Channel:
-    return Channel.objects.create(user=user, kind="email", target=address)
+def email_channel(user, address: str = "ada@example.com", confirmed: bool = True) -> Channel:
+    """An email channel as it stands once its owner followed the confirmation link (double opt-in)."""
+    return Channel.objects.create(user=user, kind="email", target=address, confirmed_at=T0 if confirmed else None)
 
 
 def rule(user, channels, **kw) -> Rule:

@@ -58,18 +58,17 @@ def test_a_saved_models_list_is_ingested_exactly():
     assert RawPayload.objects.get().body == MODELS_2026.read_bytes()
 
 
-def test_a_saved_endpoints_response_is_ingested_per_host_with_discounts_applied():
+def test_a_saved_endpoints_response_is_ingested_per_host_at_the_prices_as_listed():
     collect("openrouter", "--from-file", str(ENDPOINTS_R1), "--at", "2026-08-08T00:00:00Z")
     endpoints = json.loads(ENDPOINTS_R1.read_text())["data"]["endpoints"]
     run = CollectionRun.objects.get()
     assert run.status == "complete" and run.n_seen == len(endpoints)
     for endpoint in endpoints:
         host, _, variant = endpoint["tag"].partition("/")
-        offer = Offer.objects.get(model__slug="deepseek/deepseek-r1", provider__slug=host.split("-")[0]
-                                  if host.startswith("sambanova") else host, variant=variant)
-        discount = Decimal(str(endpoint["pricing"].get("discount") or 0))
-        expected = Decimal(endpoint["pricing"]["prompt"]) * MILLION * (1 - discount)
-        assert offer.current_period.input == expected
+        # The tag's quantization is the offer's attribute, not its key; the price is already net.
+        offer = Offer.objects.get(model__slug="deepseek/deepseek-r1", provider__slug=host,
+                                  variant="" if variant in ("fp4", "fp8", "bf16") else variant)
+        assert offer.current_period.input == Decimal(endpoint["pricing"]["prompt"]) * MILLION
         assert offer.quantization == (endpoint.get("quantization") or "")
 
 
@@ -89,8 +88,14 @@ def test_two_saved_lists_from_different_dates_give_exactly_the_changes_between_t
     assert (r1.old["input"], r1.new["input"], r1.new["output"]) == ("0.5", "0.7", "2.5")
     assert r1.at.isoformat() == "2026-08-22T00:00:00+00:00"
     assert ChangeEvent.objects.filter(kind="new_offer").count() == len(after.keys() - before.keys())
-    closed = PricePeriod.objects.get(offer__model__slug="deepseek/deepseek-r1", valid_to__isnull=False)
+    closed = PricePeriod.objects.get(offer__model__slug="deepseek/deepseek-r1", offer__variant="", valid_to__isnull=False)
     assert (closed.valid_from.date().isoformat(), closed.valid_to.date().isoformat()) == ("2025-05-23", "2026-08-22")
+    # Ids the 2026 list no longer has, last seen 15 months earlier, stop being current at once
+    # (INGEST_REMOVE_AFTER_DAYS), not after two more runs that an archive may never have.
+    gone = before.keys() - after.keys()
+    removed = ChangeEvent.objects.filter(kind="removed")
+    assert gone and {e.offer.provider_model_id for e in removed} == gone
+    assert {e.at.isoformat() for e in removed} == {"2026-08-22T00:00:00+00:00"}
 
 
 def test_the_same_saved_file_twice_changes_nothing_but_last_seen():

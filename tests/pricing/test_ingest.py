@@ -273,3 +273,44 @@ def test_the_database_allows_only_one_open_period_per_offer_and_source():
     period.pk = None
     with pytest.raises(IntegrityError), transaction.atomic():
         period.save()
+
+
+def _unchanged_sweep_queries(n: int, slug: str) -> list[str]:
+    from django.test.utils import CaptureQueriesContext
+
+    src = source(slug)
+    models(n)
+    sweep(src, T0, [quote(i) for i in range(n)])
+    sweep(src, T0 + hours(1), [quote(i) for i in range(n)])  # a baseline run exists from here on
+    r = run(src, T0 + hours(2))
+    with CaptureQueriesContext(connection) as ctx:
+        stats = ingest(r, result([quote(i) for i in range(n)]), at=T0 + hours(2))
+    assert (stats.seen, stats.changed, stats.new) == (n, 0, 0)
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_an_unchanged_sweep_costs_a_fixed_number_of_queries_and_touches_each_period_once():
+    small = _unchanged_sweep_queries(5, "small")
+    big = _unchanged_sweep_queries(60, "big")
+    assert len(small) == len(big) <= 14
+    writes = [sql for sql in big if sql.startswith(("UPDATE", "INSERT", "DELETE"))]
+    # One UPDATE moves last_seen of every open period of the source; nothing else is written.
+    assert len(writes) == 1 and "SET \"last_seen\"" in writes[0]
+    assert PricePeriod.objects.filter(source__slug="big", last_seen=T0 + hours(2)).count() == 60
+
+
+def test_a_half_changed_sweep_moves_last_seen_of_exactly_the_unchanged_periods():
+    # Each unchanged period is counted once: counted twice, half unchanged looked like "nearly
+    # all" and the UPDATE went over the whole source minus the rest.
+    from django.test.utils import CaptureQueriesContext
+
+    src = source()
+    models(10)
+    sweep(src, T0, [quote(i) for i in range(10)])
+    r = run(src, T0 + hours(1))
+    with CaptureQueriesContext(connection) as ctx:
+        stats = ingest(r, result([quote(i, input="1.5" if i < 5 else "1") for i in range(10)]), at=T0 + hours(1))
+    assert stats.changed == 5
+    touch = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("UPDATE") and "SET \"last_seen\"" in q["sql"]]
+    assert len(touch) == 1 and " NOT " not in touch[0] and touch[0].count(",") == 4
+    assert PricePeriod.objects.filter(last_seen=T0 + hours(1), valid_to__isnull=True).count() == 10

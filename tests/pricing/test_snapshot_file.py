@@ -17,7 +17,8 @@ import pytest
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "pricing" / "snapshot" / "snapshot.json"
 # "quality": the models of the benchmark tables, their prices and the scores (tests/quality).
-TOP_KEYS = {"generated", "sources", "providers", "models", "observations", "quality"}
+TOP_KEYS = {"generated", "sources", "providers", "models", "listings", "observations", "quality"}
+QUANTIZATIONS = {"int4", "int8", "fp4", "mxfp4", "nvfp4", "fp6", "fp8", "mxfp8", "fp16", "bf16", "fp32", "unknown"}
 OBS_KEYS = {
     "source",
     "at",
@@ -204,6 +205,26 @@ def test_deepinfra_two_r1_endpoints_are_two_variants(snapshot):
         snapshot, source="openrouter", provider="deepinfra", model="deepseek/deepseek-r1", at="2025-06-27T00:00:00Z"
     )
     assert {(o["variant"], o["input"], o["output"]) for o in rows} == {("", "0.45", "2.15"), ("turbo", "1", "3")}
+
+
+def test_a_quantization_is_an_attribute_never_a_variant(snapshot):
+    # One endpoint is one offer over time: "crusoe" (2025) and "crusoe/bf16" (2026) are one offer.
+    assert [o for o in snapshot["observations"] if o["variant"] in QUANTIZATIONS] == []
+    crusoe = find(snapshot, source="openrouter", provider="crusoe", model="meta-llama/llama-3.3-70b-instruct")
+    assert {(o["variant"], o["quantization"], o["at"][:10]) for o in crusoe} == {
+        ("", "", "2025-06-27"), ("", "bf16", "2026-08-08")}
+
+
+def test_declared_complete_listings_list_every_endpoint_of_their_models(snapshot):
+    models = {m["slug"] for m in snapshot["models"]}
+    groups = {(o["source"], o["at"]) for o in snapshot["observations"]}
+    for listing in snapshot["listings"]:
+        assert set(listing) == {"source", "at", "complete_for", "cite"}
+        assert (listing["source"], listing["at"]) in groups and listing["cite"]
+        assert set(listing["complete_for"]) <= models
+    llama = [o for o in find(snapshot, source="openrouter", at="2026-08-08T00:00:00Z")
+             if o["model"] == "meta-llama/llama-3.3-70b-instruct"]
+    assert len(llama) == 13  # the capture's 13 endpoints
 
 
 def test_the_key_models_are_offered_by_several_hosts(snapshot):

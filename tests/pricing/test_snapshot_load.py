@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from pricing.collection.snapshot import load
-from pricing.models import ChangeEvent, CollectionRun, Model, Offer, PricePeriod, QuoteRejection
+from pricing.models import ChangeEvent, CollectionRun, Model, Offer, PendingPrice, PricePeriod, QuoteRejection
 from pricing.queries import offers_for_model, reference
 
 pytestmark = pytest.mark.django_db
@@ -51,3 +51,33 @@ def test_o1_against_r1_at_launch_is_about_27_times():
     assert (ref_r1.input, ref_r1.output) == (Decimal("0.55"), Decimal("2.19"))
     assert round(ref_o1.input / ref_r1.input, 2) == Decimal("27.27")
     assert round(ref_o1.output / ref_r1.output, 2) == Decimal("27.40")
+
+
+def test_one_endpoint_is_one_offer_across_the_snapshot_captures():
+    # 2025-06-27 lists "crusoe" (no tag), 2026-08-08 "crusoe/bf16": one offer whose price changed.
+    load()
+    crusoe = Offer.objects.filter(model__slug="meta-llama/llama-3.3-70b-instruct", provider__slug="crusoe")
+    assert [o.variant for o in crusoe] == [""]
+    offer = crusoe.get()
+    periods = [(p.input, p.output, p.valid_to) for p in offer.periods.filter(source__slug="openrouter").order_by("valid_from")]
+    assert periods == [(Decimal("0.039"), Decimal("0.12"), datetime(2026, 8, 8, tzinfo=UTC)),
+                       (Decimal("0.25"), Decimal("0.75"), None)]
+    assert offer.quantization == "bf16"
+    assert not PendingPrice.objects.exists()
+
+
+def test_offers_a_later_complete_listing_leaves_out_stop_being_current():
+    load()
+    llama = "meta-llama/llama-3.3-70b-instruct"
+    kluster = Offer.objects.get(model__slug=llama, provider__slug="kluster")
+    assert not kluster.periods.filter(valid_to__isnull=True).exists()
+    assert kluster.gone_at is not None
+    removed = ChangeEvent.objects.get(kind="removed", offer=kluster)
+    assert (removed.at, removed.notify) == (datetime(2026, 8, 8, tzinfo=UTC), False)
+    # The 2026 capture lists 13 endpoints; each is current, and nothing else from OpenRouter is.
+    current = PricePeriod.objects.filter(offer__model__slug=llama, source__slug="openrouter", valid_to__isnull=True)
+    assert current.exclude(offer__provider__slug="openrouter").count() == 13
+    # A model the snapshot declares no complete listing for keeps its offers.
+    assert PricePeriod.objects.filter(offer__model__slug="meta-llama/llama-3.1-405b-instruct",
+                                      source__slug="openrouter", valid_to__isnull=True
+                                      ).exclude(offer__provider__slug="openrouter").count() == 6

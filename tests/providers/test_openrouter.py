@@ -308,8 +308,8 @@ def test_it_reads_one_quote_per_endpoint_with_the_provider_from_the_tag():
         ("google-vertex", ""),
         ("google-vertex", "us-central1"),
         ("groq", ""),
-        ("nebius", "fp8"),
-        ("sambanova", "turbo"),
+        ("nebius", ""),  # nebius/fp8: the quantization is an attribute, not the offer's key
+        ("sambanova", ""),  # sambanova-turbo: SambaNova's one endpoint (tagged plain "sambanova" in 2025)
     ]
     for quote in result.quotes:
         assert quote.provider_model_id == "meta-llama/llama-3.3-70b-instruct"
@@ -319,23 +319,37 @@ def test_it_reads_one_quote_per_endpoint_with_the_provider_from_the_tag():
 
 def test_it_reads_the_endpoint_details():
     quotes = by_offer(parse(fixture("endpoints-deepseek-r1.json"), "endpoints"))
-    novita = quotes[("novita", "fp8")]
+    novita = quotes[("novita", "")]
     assert (novita.input, novita.output) == (Decimal("0.7"), Decimal("2.5"))
     assert (novita.quantization, novita.context_length, novita.max_output) == ("fp8", 64000, 16000)
     assert (novita.provider_name, novita.model_name, novita.status) == ("Novita", "DeepSeek: R1", "0")
     azure = quotes[("azure", "")]
     assert (azure.input, azure.output, azure.status) == (Decimal("1.485"), Decimal("5.94"), "-5")
-    assert quotes[("deepinfra", "fp4")].cached_input == Decimal("0.35")
+    assert quotes[("deepinfra", "")].cached_input == Decimal("0.35")
 
 
-def test_it_applies_the_discount_and_keeps_the_listed_price():
-    sambanova = by_offer(parse(fixture("endpoints-llama-3.3-70b-instruct.json"), "endpoints"))[("sambanova", "turbo")]
-    assert (sambanova.input, sambanova.output) == (Decimal("0.3375"), Decimal("0.675"))
-    assert sambanova.extra["listed"] == {"input": "0.45", "output": "0.9"}
+def test_the_price_is_stored_as_listed_and_the_discount_gives_the_list_price():
+    # OpenRouter's pricing.prompt/completion are already net of the discount (real capture:
+    # SambaNova pricing_json 0.0000006/0.0000012, discount 0.25, pricing 0.00000045/0.0000009).
+    sambanova = by_offer(parse(fixture("endpoints-llama-3.3-70b-instruct.json"), "endpoints"))[("sambanova", "")]
+    assert (sambanova.input, sambanova.output) == (Decimal("0.45"), Decimal("0.9"))
+    assert sambanova.extra["list_price"] == {"input": "0.6", "output": "1.2"}
     assert sambanova.extra["discount"] == "0.25"
+    assert "listed" not in sambanova.extra
 
 
-@pytest.mark.parametrize("discount", [1, 1.5, -0.1, "lots", None])
+def test_a_negative_discount_is_a_surcharge_and_is_kept():
+    document = json.loads(fixture("endpoints-deepseek-r1.json"))
+    document["data"]["endpoints"][0]["pricing"]["discount"] = -0.2
+    result = parse(document, "endpoints")
+    assert result.rejected == []
+    novita = by_offer(result)[("novita", "")]
+    assert (novita.input, novita.output) == (Decimal("0.7"), Decimal("2.5"))
+    assert novita.extra["discount"] == "-0.2"
+    assert novita.extra["list_price"] == {"input": "0.5833333333", "output": "2.0833333333"}
+
+
+@pytest.mark.parametrize("discount", [1, 1.5, -10, "lots", "NaN", True, None])
 def test_it_rejects_an_endpoint_with_an_impossible_discount(discount):
     document = json.loads(fixture("endpoints-deepseek-r1.json"))
     document["data"]["endpoints"][0]["pricing"]["discount"] = discount
@@ -350,7 +364,7 @@ def test_it_rejects_an_endpoint_with_an_impossible_discount(discount):
 def test_it_reads_latency_throughput_and_uptime_and_keeps_null_unknown():
     result = parse(fixture("endpoints-llama-3.3-70b-instruct.json"), "endpoints")
     samples = {(s.provider, s.variant): s for s in result.samples}
-    sambanova = samples[("sambanova", "turbo")]
+    sambanova = samples[("sambanova", "")]
     assert (sambanova.ttft_p50_ms, sambanova.ttft_p99_ms) == (Decimal(846), Decimal(2410))
     assert (sambanova.tps_p50, sambanova.tps_p90) == (Decimal("250.4"), Decimal("190.2"))
     assert (sambanova.uptime_5m, sambanova.uptime_1d, sambanova.window) == (Decimal(100), Decimal("99.9"), "30m")
@@ -361,7 +375,7 @@ def test_it_reads_latency_throughput_and_uptime_and_keeps_null_unknown():
     google = samples[("google-vertex", "")]
     assert google.ttft_p50_ms is None and google.uptime_30m == Decimal("99.2")
     # Nebius and the us-central1 endpoint have no figures at all: no sample rather than zeros.
-    assert ("nebius", "fp8") not in samples and ("google-vertex", "us-central1") not in samples
+    assert ("nebius", "") not in samples and ("google-vertex", "us-central1") not in samples
 
 
 def test_it_drops_an_uptime_outside_zero_to_a_hundred():
@@ -375,7 +389,8 @@ def test_it_drops_an_uptime_outside_zero_to_a_hundred():
 
 def test_a_free_variant_keeps_its_own_id():
     quote = parse(fixture("endpoints-nex-n2.5-pro-free.json"), "endpoints").quotes[0]
-    assert (quote.provider, quote.variant, quote.price_kind) == ("nex-agi", "fp8", PriceKind.FREE)
+    assert (quote.provider, quote.variant, quote.price_kind) == ("nex-agi", "", PriceKind.FREE)
+    assert quote.quantization == "fp8"
     assert quote.provider_model_id == "nex-agi/nex-n2.5-pro:free"
     assert quote.canonical_hint == "nex-agi/nex-n2.5-pro"
 
@@ -398,6 +413,55 @@ def test_it_rejects_the_second_of_two_endpoints_with_the_same_tag():
 def test_a_model_without_endpoints_is_an_empty_result_not_an_error():
     result = parse({"data": {"id": "a/b", "endpoints": []}}, "endpoints")
     assert (result.quotes, result.rejected, result.complete) == ([], [], True)
+
+
+def test_a_quantization_change_keeps_the_offer_key():
+    # Real: Crusoe's V3-0324 endpoint was tagged "crusoe" (no quantization) in 2025, "crusoe/bf16" in 2026.
+    document = json.loads(fixture("endpoints-deepseek-r1.json"))
+    before = by_offer(parse(document, "endpoints"))
+    document["data"]["endpoints"][0]["tag"] = "novita/bf16"
+    document["data"]["endpoints"][0]["quantization"] = "bf16"
+    after = by_offer(parse(document, "endpoints"))
+    assert before.keys() == after.keys()
+    assert (before[("novita", "")].quantization, after[("novita", "")].quantization) == ("fp8", "bf16")
+
+
+def test_two_quantizations_sold_side_by_side_are_two_offers():
+    document = json.loads(fixture("endpoints-deepseek-r1.json"))
+    second = json.loads(json.dumps(document["data"]["endpoints"][0]))
+    second.update(tag="novita/bf16", quantization="bf16")
+    second["pricing"]["prompt"] = "0.0000009"
+    document["data"]["endpoints"].append(second)
+    result = parse(document, "endpoints")
+    quotes = by_offer(result)
+    assert (quotes[("novita", "fp8")].input, quotes[("novita", "bf16")].input) == (Decimal("0.7"), Decimal("0.9"))
+    assert ("novita", "") not in quotes and result.rejected == []
+    assert {(s.provider, s.variant) for s in result.samples} >= {("novita", "fp8"), ("novita", "bf16")}
+
+
+def test_an_endpoints_body_is_complete_for_its_model_only():
+    result = parse(fixture("endpoints-deepseek-r1.json"), "endpoints")
+    assert result.complete and result.scope is not None
+    assert result.scope.covers("novita", "deepseek/deepseek-r1")
+    assert not result.scope.covers("novita", "meta-llama/llama-3.3-70b-instruct")
+    assert not result.scope.covers("openrouter", "deepseek/deepseek-r1")  # the list price is the models list's
+
+
+def test_a_models_list_is_complete_for_its_own_prices_and_for_models_it_no_longer_lists():
+    result = parse(fixture("models.json"))
+    scope = result.scope
+    assert scope.covers("openrouter", "deepseek/deepseek-r1")  # OpenRouter's own list price
+    assert not scope.covers("novita", "deepseek/deepseek-r1")  # a host's offer: its endpoints body says
+    assert scope.covers("novita", "gone/model-no-longer-listed")
+
+
+def test_a_sweep_of_list_and_endpoints_covers_every_offer_it_asked_about():
+    result = ParseResult()
+    result.extend(parse(fixture("models.json")))
+    result.extend(parse(fixture("endpoints-deepseek-r1.json"), "endpoints"))
+    assert result.scope.covers("novita", "deepseek/deepseek-r1")
+    assert result.scope.covers("openrouter", "openai/gpt-4o")
+    assert not result.scope.covers("azure", "openai/gpt-4o")  # its endpoints were not asked for
 
 
 @pytest.mark.parametrize(

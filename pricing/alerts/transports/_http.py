@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 
 from .. import netguard
 from . import Sent, TransportError
 
-TIMEOUT = 10.0
+TIMEOUT = 10.0  # each socket operation
+
+
+def deadline() -> float:
+    """The total time one send may take: well under the outbox lease (pricing/alerts/outbox.py),
+    so a lease can never run out while its send is still live."""
+    from django.conf import settings
+
+    return float(settings.ALERTS_SEND_DEADLINE_SECONDS)
 
 
 def retry_after(value: str | None) -> float | None:
@@ -31,10 +40,14 @@ def retry_after(value: str | None) -> float | None:
 
 def post_json(url: str, payload: dict | bytes, headers: dict[str, str] | None = None) -> Sent:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    started = time.monotonic()
     try:
-        response = netguard.post(url, body, headers or {}, timeout=TIMEOUT)
+        response = netguard.post(url, body, headers or {}, timeout=TIMEOUT, deadline=deadline())
     except netguard.BlockedAddress as exc:
         raise TransportError(f"blocked address: {exc}", blocked=True, permanent=True) from None
+    except netguard.DeadlineExceeded as exc:
+        raise TransportError(f"deadline exceeded: {exc}",
+                             duration_ms=int((time.monotonic() - started) * 1000)) from None
     except (OSError, http.client.HTTPException, ConnectionError) as exc:
         raise TransportError(f"network error: {exc.__class__.__name__}: {exc}") from None
     text = response.body[:1000].decode("utf-8", "replace")

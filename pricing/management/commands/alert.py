@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
 
@@ -58,6 +59,11 @@ class Command(BaseCommand):
             if not form.is_valid():
                 raise CommandError(_first_error(form))
             channel = form.save()
+            if channel.needs_confirmation:
+                # The operator at the server's shell vouches for the address; web and API users
+                # confirm theirs through the emailed link (double opt-in).
+                channel.confirmed_at = timezone.now()
+                channel.save(update_fields=["confirmed_at"])
             if kind == "webhook":
                 secret_note = f"\nwebhook signing secret (shown once): {channel.secret}"
         data = {"name": name, "model": model or "", "provider": provider or "", "price_field": field,

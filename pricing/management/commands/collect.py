@@ -8,7 +8,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 import providers
-from pricing.collection import runs
+from pricing.collection import archive, runs
 
 
 class Command(BaseCommand):
@@ -19,8 +19,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("sources", nargs="*", help=f"source slugs: {', '.join(providers.available())}")
-        parser.add_argument("--from-file", dest="from_file", help="a saved response body to ingest instead of fetching")
-        parser.add_argument("--at", help="ISO-8601 instant the saved body was fetched (default: now)")
+        parser.add_argument(
+            "--from-file", dest="from_file", action="append", metavar="PATH",
+            help="a saved response body (or a folder of them) to ingest instead of fetching; repeat it for the "
+                 "bodies of one sweep (a models list and per-model endpoints): they are replayed as one run",
+        )
+        parser.add_argument("--at", help="ISO-8601 instant the saved bodies were fetched (default: now)")
         parser.add_argument("--kind", default="", help="payload kind (OpenRouter: models or endpoints; guessed)")
 
     def handle(self, *args, sources, from_file, at, kind, **options):
@@ -40,11 +44,7 @@ class Command(BaseCommand):
         if from_file:
             if len(sources) != 1:
                 raise CommandError("--from-file takes exactly one source")
-            try:
-                run = runs.ingest_file(sources[0], from_file, at=when, kind=kind)
-            except FileNotFoundError:
-                raise CommandError(f"no such file: {from_file}") from None
-            self._summary(console, [run])
+            self._replay(console, sources[0], from_file, when or timezone.now(), kind)
             return
         if when:
             raise CommandError("--at only goes with --from-file")
@@ -59,6 +59,21 @@ class Command(BaseCommand):
                 done.append(result)
                 progress.advance(task)
         self._summary(console, done)
+
+    def _replay(self, console: Console, slug: str, paths: list[str], when, kind: str) -> None:
+        try:
+            files = [file for path in paths for file in archive.files_in(path)]
+            if not files:
+                raise CommandError(f"no files in {', '.join(paths)}")
+            outcome = archive.replay(slug, files, when, kind=kind)
+        except archive.ArchiveError as exc:
+            raise CommandError(str(exc)) from None
+        if outcome.run is not None and outcome.action != "already":
+            self._summary(console, [outcome.run])
+        console.print(f"{slug} at {when.isoformat()}: {outcome.action}"
+                      + (f": {outcome.message}" if outcome.message else ""), markup=False)
+        if outcome.action == "refused":
+            raise CommandError(f"not applied: {outcome.message}")
 
     def _summary(self, console: Console, done) -> None:
         table = Table(title="collection runs")
