@@ -139,9 +139,14 @@ def test_a_model_with_no_scores_says_how_to_add_them(client, snap):
     assert Score.objects.filter(first_seen=datetime(2025, 1, 20, tzinfo=UTC)).count() == 115
 
 
-def test_scores_are_edited_in_the_admin_and_the_edit_shows_at_once(admin_client, snap, client, monkeypatch):
+def test_scores_are_edited_in_the_admin_and_the_edit_shows_at_once(snap, client, monkeypatch, django_user_model):
+    from django.test import Client
+
     from pricing.api import http
     from pricing.cache import generation
+
+    admin_client = Client()
+    admin_client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.org", "x" * 16))
 
     monkeypatch.setattr(http, "GENERATION_MEMO_SECONDS", 0.0)  # production re-reads it every second
     http.forget_local()
