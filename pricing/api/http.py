@@ -207,6 +207,18 @@ def client_address(request: HttpRequest) -> str:
         return remote
 
 
+def login_client_address(request: HttpRequest) -> str | None:
+    """The client address for login throttling (django-axes): an IP address or None.
+
+    Axes stores it in a GenericIPAddressField, which PostgreSQL checks; a request with no
+    REMOTE_ADDR (``Client.force_login``, a unix-socket proxy) must not turn a login into a 500."""
+    address = client_address(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
 class ClientThrottle(BaseThrottle):
     """``API_THROTTLE_PER_MINUTE`` requests per client per clock minute, counted in the shared cache."""
 
