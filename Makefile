@@ -30,11 +30,13 @@ run: migrate
 # on SQLite otherwise; tests that need a missing service are skipped and say so.
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: setup
 	$(PY) -m benchmarks ingest

@@ -126,6 +126,8 @@ def main(argv: list[str]) -> None:
         tmp = tempfile.mkdtemp(prefix="ratecard-bench-")
         env["RATECARD_VAR_DIR"] = tmp
         env.pop("REDIS_URL", None)
+        # The synthetic first sweep creates one offer per quote: allow them all in one run.
+        env["INGEST_BASELINE_MAX_NEW_OFFERS"] = str(args.quotes)
         if backend == "sqlite":
             env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
         elif backend == "postgresql":

@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from pricing.collection.held import confirm
 from pricing.models import (
     ChangeEvent,
     CollectionRun,
+    HeldQuote,
     Model,
     ModelAlias,
     Offer,
@@ -100,6 +102,24 @@ class PendingPriceAdmin(admin.ModelAdmin):
     raw_id_fields = ("offer", "run", "payload")
 
 
+@admin.register(HeldQuote)
+class HeldQuoteAdmin(admin.ModelAdmin):
+    """New models and offers over a run's cap: confirm the real ones, delete the rest."""
+
+    list_display = ("provider_model_id", "provider", "source", "run", "created", "confirmed_at", "reason")
+    list_filter = ("source", ("confirmed_at", admin.EmptyFieldListFilter))
+    search_fields = ("provider_model_id", "provider")
+    raw_id_fields = ("run",)
+    readonly_fields = ("run", "source", "provider_model_id", "provider", "reason", "quote", "created", "confirmed_at")
+    actions = ["confirm_held"]
+
+    @admin.action(description="Confirm: create these models and offers and apply their prices")
+    def confirm_held(self, request, queryset):
+        runs = confirm(queryset)
+        self.message_user(request, f"applied in {len(runs)} run(s): " + ", ".join(
+            f"{run.source.slug} {run.status} (new {run.n_new})" for run in runs))
+
+
 @admin.register(ChangeEvent)
 class ChangeEventAdmin(admin.ModelAdmin):
     list_display = ("at", "kind", "offer", "source", "field", "notify")
@@ -120,7 +140,7 @@ class CollectionRunAdmin(admin.ModelAdmin):
     """The table of runs: a stale or failing feed is visible here without reading logs."""
 
     list_display = ("source", "slot", "status", "trigger", "n_seen", "n_changed", "n_new", "n_rejected",
-                    "n_pending", "n_unmatched", "finished", "short_error")
+                    "n_pending", "n_unmatched", "n_held", "finished", "short_error")
     list_filter = ("status", "source", "trigger")
     date_hierarchy = "slot"
     inlines = [RejectionInline]

@@ -23,5 +23,10 @@ def bump_generation() -> None:
         cache.set(GENERATION_KEY, 2, timeout=None)
 
 
+def on_prices_changed(sender: object, **kwargs: object) -> None:
+    """Receiver of ``pricing.signals.prices_changed``: every cached series is now stale."""
+    bump_generation()
+
+
 def cache_key(*parts: object) -> str:
     return "ratecard:%d:%s" % (generation(), ":".join(str(p) for p in parts))

@@ -109,11 +109,12 @@ def _tidy(value: Decimal) -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral() else value
 
 
-def _read_prices(pricing: Any, *, where: str) -> tuple[dict[str, Decimal | None], PriceKind]:
+def _read_prices(pricing: Any, *, where: str) -> tuple[dict[str, Any], PriceKind]:
     """Quote prices in USD per million from one ``pricing`` object. Raises ParseError."""
     if not isinstance(pricing, dict):
         raise ParseError(f"{where}: pricing is not an object")
-    prices: dict[str, Decimal | None] = dict.fromkeys(PRICE_FIELDS)
+    # Decimal or None per price field; typed Any because it is passed on as Quote(**prices).
+    prices: dict[str, Any] = dict.fromkeys(PRICE_FIELDS)
     if _is_variable(pricing.get("prompt")) or _is_variable(pricing.get("completion")):
         return prices, PriceKind.VARIABLE
     if pricing.get("prompt") is None and pricing.get("completion") is None:
@@ -281,9 +282,10 @@ class OpenRouterCollector:
             if not isinstance(document, dict) or not isinstance(document.get("data"), list):
                 return
             models.extend(document["data"])
-            url = self._next_page(document)
-            if url is None or url in seen:
+            next_url = self._next_page(document)
+            if next_url is None or next_url in seen:
                 break
+            url = next_url
             seen.add(url)
 
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
@@ -420,7 +422,7 @@ class OpenRouterCollector:
         prices, kind = _read_prices(pricing, where=model_id)
         assert isinstance(pricing, dict)
         base, variant = split_variant(model_id)
-        top = model.get("top_provider") if isinstance(model.get("top_provider"), dict) else {}
+        top: dict[str, Any] = model["top_provider"] if isinstance(model.get("top_provider"), dict) else {}
         extra: dict[str, Any] = {"pricing": _raw_pricing(pricing)}
         overrides = _read_overrides(pricing.get("overrides"), where=model_id)
         if overrides:
@@ -576,7 +578,7 @@ class OpenRouterCollector:
         latency = latency if isinstance(latency, dict) else {}
         throughput = throughput if isinstance(throughput, dict) else {}
         percent = Decimal(100)
-        values: dict[str, Decimal | None] = {}
+        values: dict[str, Any] = {}  # Decimal or None per figure, passed on as PerfSample(**values)
         for p in PERCENTILES:
             values[f"ttft_{p}_ms"] = _metric(latency.get(p))
             values[f"tps_{p}"] = _metric(throughput.get(p))

@@ -379,32 +379,53 @@ def probe(
     is for a self-hosted endpoint behind a private CA; the default verifies against the system store.
     """
     spec = _workload(workload)
-    started_at = datetime.now(UTC)
     began = time.monotonic()
-
     result = ProbeResult(
-        ok=False,
-        error="",
-        status=None,
-        ttft_ms=None,
-        tps=None,
-        total_ms=None,
-        prompt_tokens=None,
-        completion_tokens=None,
-        usage_missing=False,
-        model=model,
-        workload=spec.name,
-        started_at=started_at,
-        workload_fingerprint=spec.fingerprint,
+        ok=False, error="", status=None, ttft_ms=None, tps=None, total_ms=None, prompt_tokens=None,
+        completion_tokens=None, usage_missing=False, model=model, workload=spec.name,
+        started_at=datetime.now(UTC), workload_fingerprint=spec.fingerprint,
     )
-
     parts = urlsplit(base_url.rstrip("/"))
     if parts.scheme not in ("http", "https") or not parts.hostname:
         result.error, result.detail = "bad_url", "base_url must be an http(s) URL"
         return result
-    path = (parts.path or "") + "/chat/completions"
-    body = json.dumps(spec.body(model, secrets.token_hex(8))).encode()
-    headers = {
+
+    def remaining() -> float:
+        return deadline - (time.monotonic() - began)
+
+    conn = _connection(parts.scheme, parts.hostname, parts.port, max(0.001, min(timeout, remaining())), ssl_context)
+    exchange = _Exchange(conn=conn, result=result, clock=clock, watchdog=_Watchdog(remaining()), timeout=timeout,
+                         remaining=remaining)
+    exchange.watchdog.start()
+    try:
+        exchange.run((parts.path or "") + "/chat/completions", _request_body(spec, model), _headers(api_key))
+    except _Failure as failure:
+        exchange.t_end = clock()
+        # Whatever the socket said last, a fired watchdog means the deadline is why it ended.
+        if exchange.watchdog.fired.is_set():
+            result.error, result.detail = "timeout", f"deadline of {deadline:g}s passed"
+        else:
+            result.error, result.detail = failure.kind, failure.detail
+    finally:
+        exchange.watchdog.cancel()
+        conn.close()
+
+    if api_key and api_key in result.detail:
+        # Some hosts echo the key they were given in their error body.
+        result.detail = result.detail.replace(api_key, "***")
+    _fill_figures(result, exchange.state, exchange.t_sent, exchange.t_end)
+    if not result.error and exchange.state.token_events == 0:
+        result.error = "no_tokens"
+    result.ok = not result.error
+    return result
+
+
+def _request_body(spec: Workload, model: str) -> bytes:
+    return json.dumps(spec.body(model, secrets.token_hex(8))).encode()
+
+
+def _headers(api_key: str) -> dict[str, str]:
+    return {
         "Authorization": f"Bearer {api_key}",
         "Content-Type": "application/json",
         "Accept": "text/event-stream",
@@ -413,80 +434,73 @@ def probe(
         "Cache-Control": "no-cache",
     }
 
-    def remaining() -> float:
-        return deadline - (time.monotonic() - began)
+
+def _connection(scheme: str, host: str, port: int | None, connect_timeout: float,
+                ssl_context: ssl.SSLContext | None) -> http.client.HTTPConnection:
+    if scheme == "https":
+        return http.client.HTTPSConnection(
+            host, port, timeout=connect_timeout, context=ssl_context or ssl.create_default_context()
+        )
+    return http.client.HTTPConnection(host, port, timeout=connect_timeout)
+
+
+@dataclass
+class _Exchange:
+    """One probe's request and streamed response, with the instants it is timed by."""
 
     conn: http.client.HTTPConnection
-    connect_timeout = max(0.001, min(timeout, remaining()))
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=connect_timeout, context=ssl_context or ssl.create_default_context()
-        )
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=connect_timeout)
-
-    watchdog = _Watchdog(remaining())
-    watchdog.start()
-    state = _Stream()
+    result: ProbeResult
+    clock: Callable[[], float]
+    watchdog: _Watchdog
+    timeout: float
+    remaining: Callable[[], float]
+    state: _Stream = field(default_factory=lambda: _Stream())
     t_sent: float | None = None
     t_end: float | None = None
-    try:
+
+    def run(self, path: str, body: bytes, headers: dict[str, str]) -> None:
+        """Connect, send, read the stream; every way it can go wrong becomes a :class:`_Failure`."""
         try:
-            t_connect = clock()
-            conn.connect()
-            result.connect_ms = _ms(clock() - t_connect)
-            assert conn.sock is not None
-            watchdog.attach(conn.sock)
-            # Each token event is a small write; without NODELAY our own request could wait on Nagle.
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn.sock.settimeout(max(0.001, min(timeout, remaining())))
-            conn.request("POST", path, body=body, headers=headers)
-            t_sent = clock()
-            response = conn.getresponse()
-            result.status = response.status
-            if response.status != 200:
-                result.retry_after = (response.getheader("Retry-After") or "")[:64]
-                text = response.read1(MAX_ERROR_BODY) if response.status >= 400 else b""
-                raise _Failure(f"http_{response.status}", text.decode("utf-8", "replace")[:300])
-            _read_stream(response, state, clock, watchdog)
-            t_end = clock()
+            self._send_and_read(path, body, headers)
         except _Failure:
             raise
         except TimeoutError:
-            what = "connecting" if result.connect_ms is None else "no bytes"
-            raise _Failure("timeout", f"{what} for {timeout:g}s") from None
+            what = "connecting" if self.result.connect_ms is None else "no bytes"
+            raise _Failure("timeout", f"{what} for {self.timeout:g}s") from None
         except ssl.SSLError as exc:
             # The handshake is part of connect(); an SSL error after it is the stream breaking off.
-            kind = "tls_error" if result.connect_ms is None else "stream_cut"
+            kind = "tls_error" if self.result.connect_ms is None else "stream_cut"
             raise _Failure(kind, str(exc)[:200]) from None
         except (http.client.IncompleteRead, OSError) as exc:
             # Before the connection is up it is a refusal, a reset or a name that does not resolve;
             # after it, the other end went away mid-exchange.
-            kind = "connect_error" if result.connect_ms is None else "stream_cut"
+            kind = "connect_error" if self.result.connect_ms is None else "stream_cut"
             raise _Failure(kind, f"{exc.__class__.__name__}: {str(exc)[:200]}") from None
         except http.client.HTTPException as exc:
             raise _Failure("bad_response", f"{exc.__class__.__name__}: {str(exc)[:200]}") from None
         except Exception as exc:  # noqa: BLE001 - one probe's surprise must not stop a sweep of probes
             raise _Failure("unexpected", f"{exc.__class__.__name__}: {str(exc)[:200]}") from None
-    except _Failure as failure:
-        t_end = clock()
-        # Whatever the socket said last, a fired watchdog means the deadline is why it ended.
-        if watchdog.fired.is_set():
-            result.error, result.detail = "timeout", f"deadline of {deadline:g}s passed"
-        else:
-            result.error, result.detail = failure.kind, failure.detail
-    finally:
-        watchdog.cancel()
-        conn.close()
 
-    if api_key and api_key in result.detail:
-        # Some hosts echo the key they were given in their error body.
-        result.detail = result.detail.replace(api_key, "***")
-    _fill_figures(result, state, t_sent, t_end)
-    if not result.error and state.token_events == 0:
-        result.error = "no_tokens"
-    result.ok = not result.error
-    return result
+    def _send_and_read(self, path: str, body: bytes, headers: dict[str, str]) -> None:
+        conn, result, clock = self.conn, self.result, self.clock
+        t_connect = clock()
+        conn.connect()
+        result.connect_ms = _ms(clock() - t_connect)
+        assert conn.sock is not None
+        self.watchdog.attach(conn.sock)
+        # Each token event is a small write; without NODELAY our own request could wait on Nagle.
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.sock.settimeout(max(0.001, min(self.timeout, self.remaining())))
+        conn.request("POST", path, body=body, headers=headers)
+        self.t_sent = clock()
+        response = conn.getresponse()
+        result.status = response.status
+        if response.status != 200:
+            result.retry_after = (response.getheader("Retry-After") or "")[:64]
+            text = response.read1(MAX_ERROR_BODY) if response.status >= 400 else b""
+            raise _Failure(f"http_{response.status}", text.decode("utf-8", "replace")[:300])
+        _read_stream(response, self.state, clock, self.watchdog)
+        self.t_end = clock()
 
 
 def _read_stream(

@@ -1,4 +1,5 @@
-"""The Celery app. Tasks are triggers: the database says what work exists (pricing/tasks.py)."""
+"""The Celery app. Tasks are triggers: the database says what work exists
+(pricing/collection/tasks.py, pricing/alerts/tasks.py)."""
 
 from __future__ import annotations
 

@@ -235,6 +235,13 @@ INGEST_REMOVE_AFTER_RUNS = env_int("INGEST_REMOVE_AFTER_RUNS", 3)
 # ... or at the first complete listing without it this many days after it was last seen (0: off),
 # so sparse history (the snapshot, a daily archive) ends offers too.
 INGEST_REMOVE_AFTER_DAYS = env_int("INGEST_REMOVE_AFTER_DAYS", 3)
+# New models and offers one run may create; beyond them quotes are held for a person to confirm
+# (a listing of 20,000 made-up ids must not flood the catalogue). A source's first (baseline)
+# sweep lists its whole catalogue, so it has its own, larger allowance.
+INGEST_MAX_NEW_MODELS = env_int("INGEST_MAX_NEW_MODELS", 100)
+INGEST_MAX_NEW_OFFERS = env_int("INGEST_MAX_NEW_OFFERS", 500)
+INGEST_BASELINE_MAX_NEW_MODELS = env_int("INGEST_BASELINE_MAX_NEW_MODELS", 2000)
+INGEST_BASELINE_MAX_NEW_OFFERS = env_int("INGEST_BASELINE_MAX_NEW_OFFERS", 10000)
 PERF_RAW_RETENTION_DAYS = env_int("PERF_RAW_RETENTION_DAYS", 30)
 
 # Alerts
@@ -244,6 +251,9 @@ ALERTS_ALLOW_PRIVATE_WEBHOOKS = env_bool("ALERTS_ALLOW_PRIVATE_WEBHOOKS", False)
 ALERTS_SEND_DEADLINE_SECONDS = env_float("ALERTS_SEND_DEADLINE_SECONDS", 20.0)
 # "Send test" presses per user per rolling hour (each is queued to the worker).
 ALERTS_TEST_SENDS_PER_HOUR = env_int("ALERTS_TEST_SENDS_PER_HOUR", 10)
+# Per account: the most alert rules and channels (the API lists them in pages too).
+ALERTS_MAX_RULES_PER_USER = env_int("ALERTS_MAX_RULES_PER_USER", 200)
+ALERTS_MAX_CHANNELS_PER_USER = env_int("ALERTS_MAX_CHANNELS_PER_USER", 20)
 # How long an email channel's confirmation link stays valid.
 ALERTS_CONFIRM_DAYS = env_int("ALERTS_CONFIRM_DAYS", 3)
 

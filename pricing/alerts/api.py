@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.security import HttpBearer
 
 from pricing.api.schemas import ErrorOut
@@ -174,11 +174,16 @@ def _rule_form(user, payload: dict, instance: Rule | None = None) -> RuleForm:
     return RuleForm(data, user=user, instance=instance)
 
 
+LIMIT = Query(200, ge=1, le=500, description="most items per page")
+OFFSET = Query(0, ge=0, le=1_000_000, description="items to skip")
+
+
 @router.get("/rules", response=list[RuleOut])
-def list_rules(request):
+def list_rules(request, limit: int = LIMIT, offset: int = OFFSET):
+    """One's rules, oldest first, a page at a time (an account holds at most ALERTS_MAX_RULES_PER_USER)."""
     rules = Rule.objects.filter(user=request.auth).select_related("model", "provider", "offer__model",
-                                                                  "offer__provider", "source")
-    return [rule_out(r) for r in rules.prefetch_related("channels")]
+                                                                  "offer__provider", "source").order_by("id")
+    return [rule_out(r) for r in rules.prefetch_related("channels")[offset : offset + limit]]
 
 
 @router.post("/rules", response={201: RuleOut, 400: ErrorOut})
@@ -214,8 +219,8 @@ def delete_rule(request, rule_id: int):
 
 
 @router.get("/channels", response=list[ChannelOut])
-def list_channels(request):
-    return [channel_out(c) for c in Channel.objects.filter(user=request.auth)]
+def list_channels(request, limit: int = LIMIT, offset: int = OFFSET):
+    return [channel_out(c) for c in Channel.objects.filter(user=request.auth).order_by("id")[offset : offset + limit]]
 
 
 @router.post("/channels", response={201: ChannelOut, 400: ErrorOut})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import validate_email
@@ -106,6 +107,9 @@ class RuleForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        limit = settings.ALERTS_MAX_RULES_PER_USER
+        if self.instance is None and Rule.objects.filter(user=self.user).count() >= limit:
+            raise forms.ValidationError(f"You have {limit} rules, the most one account may have; delete one first.")
         condition = data.get("condition")
         model, provider = data.get("model"), data.get("provider")
         if condition in NEEDS_PERCENT and data.get("percent") is None:
@@ -179,6 +183,9 @@ class ChannelForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        limit = settings.ALERTS_MAX_CHANNELS_PER_USER
+        if Channel.objects.filter(user=self.user).count() >= limit:
+            raise forms.ValidationError(f"You have {limit} channels, the most one account may have; delete one first.")
         kind = data.get("kind")
         target = (data.get("target") or "").strip()
         if kind == Channel.Kind.EMAIL:

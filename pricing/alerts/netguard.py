@@ -21,12 +21,13 @@ import ipaddress
 import re
 import socket
 import ssl
-import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+from .deadline import DeadlineExceeded, Watchdog
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -241,10 +242,6 @@ def _connect(address: IPAddress, port: int, timeout: float) -> socket.socket:
     return sock
 
 
-class DeadlineExceeded(TimeoutError):
-    """The whole exchange (connect, send, headers, body) took longer than its total deadline."""
-
-
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10.0,
          deadline: float | None = None) -> Response:
     """POST to a vetted address. Raises BlockedAddress, DeadlineExceeded, or OSError/HTTPException
@@ -260,27 +257,19 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10.
     total = deadline if deadline is not None else timeout * 3
     conn = cls(target.host, target.port, address, min(timeout, total))
     started = time.monotonic()
-    expired = threading.Event()
-
-    def cut() -> None:
-        expired.set()
-        sock = conn.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    watchdog = threading.Timer(total, cut)
-    watchdog.daemon = True
-    watchdog.start()
     try:
-        all_headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers}
-        conn.request("POST", target.path, body=body, headers=all_headers)
-        raw = conn.getresponse()
-        data = _read_body(raw, started + total)
-        if expired.is_set():
-            raise DeadlineExceeded(f"no complete answer within the {total:g} s deadline")
+        with Watchdog(total, lambda: conn.sock) as dog:
+            try:
+                all_headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers}
+                conn.request("POST", target.path, body=body, headers=all_headers)
+                raw = conn.getresponse()
+                data = _read_body(raw, started + total)
+            except (OSError, http.client.HTTPException) as exc:
+                if dog.expired and not isinstance(exc, DeadlineExceeded):
+                    raise dog.error() from None
+                raise
+            if dog.expired:
+                raise dog.error()
         return Response(
             status=raw.status,
             headers={k.lower(): v for k, v in raw.getheaders()},
@@ -288,12 +277,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10.
             peer=str(address),
             duration_ms=int((time.monotonic() - started) * 1000),
         )
-    except (OSError, http.client.HTTPException) as exc:
-        if expired.is_set() and not isinstance(exc, DeadlineExceeded):
-            raise DeadlineExceeded(f"no complete answer within the {total:g} s deadline") from None
-        raise
     finally:
-        watchdog.cancel()
         conn.close()
 
 

@@ -31,9 +31,9 @@ from pricing.models import ChangeEvent, CollectionRun, Source
 from pricing.queries import QueryError, parse_id
 
 from . import rules as rule_logic
+from .deadline import send_deadline
 from .models import Attempt, Channel, Delivery, Evaluation, Message, Rule
 from .transports import Content, TransportError, get_transport
-from .transports._http import deadline as transport_deadline
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ def next_delay(attempts: int, retry_after: float | None) -> float | None:
 
 def lease() -> timedelta:
     """How long a claim holds: at least three send deadlines, so a live send never outlasts it."""
-    return max(LEASE, timedelta(seconds=3 * transport_deadline()))
+    return max(LEASE, timedelta(seconds=3 * send_deadline()))
 
 
 def claim(message_id: int, now: datetime) -> bool:

@@ -19,6 +19,7 @@ from ninja.openapi.docs import DocsBase
 from pricing.alerts.api import router as alerts_router
 from pricing.api import catalog, changes, compare, providers, run_log
 from pricing.api.http import ClientThrottle, error, throttled
+from pricing.errors import CODES
 from pricing.quality import api as quality
 from pricing.queries import QueryError
 
@@ -150,7 +151,8 @@ def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return error(exc.status_code, "http_error", str(exc.message))
+    # e.g. ninja's 400 "Cannot parse request body": the same code as any other bad input.
+    return error(exc.status_code, CODES.get(exc.status_code, "http_error"), str(exc.message))
 
 
 # Ninja registers its own handlers for these subclasses ({"detail": ...}); ours keep one shape.

@@ -85,22 +85,30 @@ def list_models(
     return respond(request, build)
 
 
-def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None, mix: str, csv: bool) -> HttpResponse:
+def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None, mix: str, csv: bool,
+            limit: int = q.MAX_LIMIT, offset: int = 0) -> HttpResponse:
     mix_pair = parse_mix(mix)
     when = utc(as_of)
 
     def build() -> Built:
         model = q.model_by_slug(f"{author}/{name}")
-        rows = q.offers_of_model(model, as_of=when, mix=mix_pair)
+        rows, total = q.offers_of_model(model, as_of=when, mix=mix_pair, limit=limit, offset=offset)
         seen = max((r.last_seen for r in rows if r.last_seen), default=None)
         if csv:
             stamp = f"-{when:%Y%m%dT%H%M%SZ}" if when else ""
             return Built(exports.offers_csv(rows), seen, "text/csv; charset=utf-8",
                          f"{author}-{name}-offers{stamp}.csv")
-        return Built(s.OffersOut(model=model.slug, as_of=when, mix=render.mix_text(mix_pair), count=len(rows),
+        return Built(s.OffersOut(model=model.slug, as_of=when, mix=render.mix_text(mix_pair), count=total,
+                                 limit=limit, offset=offset, next=_page_link(request, offset, limit, total),
                                  items=[render.offer(r) for r in rows]), seen)
 
     return respond(request, build)
+
+
+PAGE_PARAMS = dict(
+    limit=Query(q.MAX_LIMIT, ge=1, le=q.MAX_LIMIT, description="most offers per page"),
+    offset=Query(0, ge=0, le=q.MAX_OFFSET, description="offers to skip"),
+)
 
 
 @router.get("/models/{author}/{name}/offers", response={200: s.OffersOut, **ERRORS}, openapi_extra=ALSO_CSV,
@@ -108,16 +116,18 @@ def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None
 def model_offers(
     request: HttpRequest, author: str, name: str, as_of: Instant | None = AS_OF, mix: str = MIX,
     format: Literal["json", "csv"] = Query("json", description="json, or csv for a spreadsheet"),
+    limit: int = PAGE_PARAMS["limit"], offset: int = PAGE_PARAMS["offset"],
 ) -> HttpResponse:
     """Live offers of the model (slug ``author/name``), cheapest blended first. Prices in USD per million tokens."""
-    return _offers(request, author, name, as_of, mix, format == "csv")
+    return _offers(request, author, name, as_of, mix, format == "csv", limit, offset)
 
 
 @router.get("/models/{author}/{name}/offers.csv", response=ERRORS, openapi_extra=ONLY_CSV,
             summary="A model's offers as CSV")
 def model_offers_csv(request: HttpRequest, author: str, name: str, as_of: Instant | None = AS_OF,
-                     mix: str = MIX) -> HttpResponse:
-    return _offers(request, author, name, as_of, mix, True)
+                     mix: str = MIX, limit: int = PAGE_PARAMS["limit"],
+                     offset: int = PAGE_PARAMS["offset"]) -> HttpResponse:
+    return _offers(request, author, name, as_of, mix, True, limit, offset)
 
 
 def _history(request: HttpRequest, author: str, name: str, provider: str | None, since: datetime | None,

@@ -208,10 +208,9 @@ def client_address(request: HttpRequest) -> str:
 
 
 def login_client_address(request: HttpRequest) -> str | None:
-    """The client address for login throttling (django-axes): an IP address or None.
-
-    Axes stores it in a GenericIPAddressField, which PostgreSQL checks; a request with no
-    REMOTE_ADDR (``Client.force_login``, a unix-socket proxy) must not turn a login into a 500."""
+    """The address django-axes counts failed logins by (settings.AXES_CLIENT_IP_CALLABLE): the same
+    trusted-proxy rule as the API throttle, or None when the request carries none (a test client's
+    force_login, a management command)."""
     address = client_address(request)
     try:
         return str(ipaddress.ip_address(address))

@@ -33,15 +33,20 @@ def list_providers(
 
 @router.get("/providers/{slug}", response={200: s.ProviderDetailOut, **ERRORS},
             summary="A provider and its live offers")
-def provider_detail(request: HttpRequest, slug: str, mix: str = MIX) -> HttpResponse:
+def provider_detail(
+    request: HttpRequest, slug: str, mix: str = MIX,
+    limit: int = Query(q.MAX_LIMIT, ge=1, le=q.MAX_LIMIT, description="most offers per page"),
+    offset: int = Query(0, ge=0, le=q.MAX_OFFSET, description="offers to skip"),
+) -> HttpResponse:
     mix_pair = parse_mix(mix)
 
     def build() -> Built:
         provider = q.provider_by_slug(slug)
-        rows = q.offers_of_provider(provider, mix=mix_pair)
-        seen = max((r.last_seen for r in rows if r.last_seen), default=None)
-        n_models = len({r.model_slug for r in rows})
-        return Built(s.ProviderDetailOut(provider=render.provider(provider, len(rows), n_models),
-                                         mix=render.mix_text(mix_pair), offers=[render.offer(r) for r in rows]), seen)
+        page = q.offers_of_provider(provider, mix=mix_pair, limit=limit, offset=offset)
+        seen = max((r.last_seen for r in page.rows if r.last_seen), default=None)
+        return Built(s.ProviderDetailOut(provider=render.provider(provider, page.total, page.n_models),
+                                         mix=render.mix_text(mix_pair), count=page.total, limit=limit, offset=offset,
+                                         next=_page_link(request, offset, limit, page.total),
+                                         offers=[render.offer(r) for r in page.rows]), seen)
 
     return respond(request, build)

@@ -105,11 +105,10 @@ class OfferOut(Schema):
     last_seen: datetime | None = Field(description="when this price was last confirmed, UTC")
 
 
-class OffersOut(Schema):
+class OffersOut(Page):
     model: str = Field(description="canonical model slug")
     as_of: datetime | None = Field(description="the instant the offers are shown at, UTC; null means now")
     mix: str = Field(description="input:output token mix used for blended prices")
-    count: int = Field(description="number of offers (at most 500)")
     items: list[OfferOut]
 
 
@@ -180,10 +179,10 @@ class ProvidersOut(Page):
     items: list[ProviderOut]
 
 
-class ProviderDetailOut(Schema):
+class ProviderDetailOut(Page):
     provider: ProviderOut
     mix: str = Field(description="input:output token mix used for blended prices")
-    offers: list[OfferOut] = Field(description="the provider's live offers by model (at most 500)")
+    offers: list[OfferOut] = Field(description="a page of the provider's live offers by model (limit, offset)")
 
 
 class ChangeOut(Schema):

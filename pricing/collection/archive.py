@@ -34,9 +34,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 import providers
+from pricing.collection import payloads as apply_step
 from pricing.collection import runs
 from pricing.models import CollectionRun, QuoteRejection, RawPayload, RunPayload
 from providers.base import ParseError, Payload
+from providers.units import loads_strict
 
 Status = CollectionRun.Status
 # Counters of a run that a second capture at the same instant adds to.
@@ -173,12 +175,13 @@ def discover(path: Path) -> list[Capture]:
         dated = read_manifest(path)
     elif path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".") and p.suffix != ".csv")
-        undated = [p for p in files if time_in_name(p, path) is None]
+        stamps = {p: time_in_name(p, path) for p in files}
+        undated = [p for p, at in stamps.items() if at is None]
         if undated:
             names = ", ".join(str(p.relative_to(path)) for p in undated[:5])
             raise ArchiveError(f"{len(undated)} file(s) carry no date in their name or folder ({names}); "
                                "rename them (e.g. models-2025-05-23T18-35-39Z.json) or list them in a manifest")
-        dated = [(p, time_in_name(p, path)) for p in files]
+        dated = [(p, at) for p, at in stamps.items() if at is not None]
     else:
         raise ArchiveError(f"{path}: expected a folder or a CSV manifest (path,fetched_at)")
     groups: dict[datetime, list[Path]] = {}
@@ -195,7 +198,7 @@ def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", tr
     for path in paths:
         body = read_saved(path)
         payloads.append(Payload(url=f"file://{os.path.abspath(path)}", body=body, fetched_at=at,
-                                kind=kind or runs.guess_kind(slug, body)))
+                                kind=kind or guess_kind(slug, body)))
     run, created = runs.create_run(slug, slot=at, trigger=trigger)
     outcome = Outcome(at, paths, "ingested", run)
     if not created:
@@ -207,7 +210,8 @@ def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", tr
         return _refused(outcome, f"run #{run.pk} at {at:%Y-%m-%d %H:%M:%S}Z is being worked on; try again later")
     before = {name: getattr(run, name) for name in COUNTERS} if outcome.action == "added" else {}
     earlier_status = run.status if outcome.action == "added" else ""
-    runs.process_payloads(claimed, payloads, collector, at=at, notify=False)  # history, not news
+    # The one apply step; history, not news.
+    apply_step.apply(claimed, apply_step.receive(claimed, payloads), collector, at=at, notify=False)
     if before:
         _add_counters(claimed, before, earlier_status)
     claimed.refresh_from_db()
@@ -261,7 +265,7 @@ def _clash(collector, stored: list[RunPayload], fresh: list[Payload]) -> str:
         return keys
 
     old = offers(Payload(url=use.url, body=use.payload.body, fetched_at=use.fetched_at, kind=use.kind)
-                 for use in stored)
+                 for use in stored if use.payload is not None)
     both = sorted(old & offers(fresh))
     if not both:
         return ""
@@ -290,3 +294,16 @@ def _add_counters(run: CollectionRun, before: dict[str, int], earlier_status: st
 def _refused(outcome: Outcome, message: str) -> Outcome:
     outcome.action, outcome.message = "refused", message
     return outcome
+
+
+def guess_kind(slug: str, body: bytes) -> str:
+    """OpenRouter saves are a models list or one model's endpoints; tell them apart by shape.
+    Anything unreadable is guessed a list: the parser then says what is wrong with it."""
+    if slug != "openrouter":
+        return "models"
+    try:
+        data = loads_strict(body)
+    except ParseError:
+        return "models"
+    inner = data.get("data") if isinstance(data, dict) else None
+    return "endpoints" if isinstance(inner, dict) and "endpoints" in inner else "models"

@@ -1,13 +1,13 @@
-"""Rebuild one source's history from its stored raw payloads (after a parser fix)."""
+"""Replays: rebuild one source's history from its stored raw payloads (after a parser fix),
+through the same apply step as a live run."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
 import providers
-from pricing.collection.ingest import ingest
+from pricing.collection import payloads
 from pricing.models import ChangeEvent, CollectionRun, Offer, PendingPrice, PerfSample, PricePeriod, Source
-from providers.base import ParseError, ParseResult, Payload
 
 
 def reparse(slug: str, *, dry_run: bool = False) -> dict[str, int]:
@@ -35,26 +35,8 @@ def reparse(slug: str, *, dry_run: bool = False) -> dict[str, int]:
         PricePeriod.objects.filter(source=source).delete()
         CollectionRun.objects.filter(pk__in=[r.pk for r in run_list]).update(status="pending")
         for run in run_list:
-            result = ParseResult()
-            payload_ids: dict[int, int] = {}
-            ok = 0
-            for use in run.payloads.all():
-                if use.payload is None or use.error:
-                    result.complete = False
-                    continue
-                payload = Payload(url=use.url, body=use.payload.body, fetched_at=use.fetched_at, kind=use.kind)
-                try:
-                    parsed = collector.parse(payload)
-                    payload_ids.update((id(quote), use.payload_id) for quote in parsed.quotes)
-                    result.extend(parsed)
-                    ok += 1
-                except ParseError:
-                    result.complete = False
-                counts["payloads"] += 1
-            fetched = [use.fetched_at for use in run.payloads.all()]
-            at = min(fetched) if fetched else run.slot
-            stats = ingest(run, result, at=at, notify=False, payload_ids=payload_ids) if ok else None
-            status = "failed" if not ok else ("refused" if stats.refused else ("complete" if result.complete else "partial"))
-            CollectionRun.objects.filter(pk=run.pk).update(status=status)
+            # The same apply step as a live run: a listing that no longer parses fails its run.
+            payloads.apply(run, payloads.stored(run), collector, notify=False)
+            counts["payloads"] += len(run.payloads.all())
             counts["runs"] += 1
     return counts

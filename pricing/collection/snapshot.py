@@ -12,11 +12,12 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from pricing.collection.ingest import ingest
+from pricing.collection import payloads
 from pricing.models import CollectionRun, Model, ModelAlias, Provider, Source
 from pricing.quality.loader import load_snapshot as load_scores
 from providers.base import ListingScope, ParseResult, PerfSample, PriceKind, Quote
@@ -72,6 +73,8 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
     groups: dict[tuple[str, datetime], list[dict]] = defaultdict(list)
     for obs in [*data.get("observations", []), *quality.get("observations", [])]:
         at = parse_datetime(obs["at"])
+        if at is None:
+            raise ValueError(f"snapshot observation with a bad 'at': {obs['at']!r}")
         groups[(obs["source"], at)].append(obs)
     # Groups that list every offer of some models (see the snapshot's README): complete for those
     # models, so offers an earlier group had and this one leaves out stop being current.
@@ -91,7 +94,8 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
         else:
             result = ParseResult(complete=False)  # a curated excerpt, not a full listing
         for obs in observations:
-            prices = {name: _dec(obs.get(name)) for name in ("input", "output", "cached_input", "cache_write")}
+            prices: dict[str, Any] = {name: _dec(obs.get(name)) for name in ("input", "output", "cached_input",
+                                                                              "cache_write")}
             kind = PriceKind.FREE if prices["input"] == 0 and prices["output"] == 0 else PriceKind.FIXED
             quote = Quote(
                 provider=obs["provider"],
@@ -111,14 +115,11 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
                                canonical_hint=obs["model"], variant=quote.variant, window="30m",
                                ttft_p50_ms=_dec(obs.get("ttft_ms")), tps_p50=_dec(obs.get("tps")))
                 )
-        stats = ingest(run, result, at=at, notify=False)
-        CollectionRun.objects.filter(pk=run.pk).update(
-            status=CollectionRun.Status.COMPLETE, started=at, finished=at, n_seen=stats.seen,
-            n_changed=stats.changed, n_new=stats.new, n_rejected=stats.rejected, n_samples=stats.samples,
-            n_unmatched=stats.unmatched,
-        )
+        # The same apply step as a live run, from the point where quotes exist.
+        payloads.conclude(run, payloads.Parsed(result=result, n_ok=1, first_fetch=at), at=at, notify=False)
+        CollectionRun.objects.filter(pk=run.pk).update(started=at, finished=at)
         counts["runs"] += 1
-        counts["changed"] += stats.changed
-        counts["new"] += stats.new
+        counts["changed"] += run.n_changed
+        counts["new"] += run.n_new
     counts.update(load_scores(quality))
     return counts

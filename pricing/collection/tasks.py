@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from pricing.collection import runs
+from pricing.collection import execute, runs
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def schedule_collect(slug: str) -> int | None:
 
 @shared_task(name="pricing.tasks.collect", ignore_result=True, soft_time_limit=540, time_limit=600)
 def collect(run_id: int) -> str:
-    run = runs.execute(run_id)
+    run = execute.execute(run_id)
     return run.status if run else "not claimed"
 
 
@@ -59,15 +59,6 @@ def rollup_performance() -> int:
     from pricing.perf import rollup_and_prune
 
     return rollup_and_prune()
-
-
-@shared_task(name="pricing.tasks.dispatch_alerts", ignore_result=True)
-def dispatch_alerts() -> int:
-    try:
-        from pricing.alerts.outbox import dispatch_due
-    except ImportError:
-        return 0
-    return dispatch_due()
 
 
 @shared_task(name="pricing.tasks.run_probes", ignore_result=True)

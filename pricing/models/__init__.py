@@ -1,10 +1,11 @@
 from pricing.models.catalog import Model, ModelAlias, Offer, Provider, Source
 from pricing.models.history import ChangeEvent, PendingPrice, PerfRollup, PerfSample, PricePeriod
-from pricing.models.runs import CollectionRun, QuoteRejection, RawPayload, RunPayload
+from pricing.models.runs import CollectionRun, HeldQuote, QuoteRejection, RawPayload, RunPayload
 
 __all__ = [
     "ChangeEvent",
     "CollectionRun",
+    "HeldQuote",
     "Model",
     "ModelAlias",
     "Offer",

@@ -12,6 +12,12 @@ from django.db.models import Q
 # A price above this (USD per million tokens) is a unit slip. Kept in step with
 # providers.units.MAX_PER_MILLION; the CHECK constraints below are the database's backstop.
 PRICE_MAX = Decimal("5000")
+# A positive price below this (USD per million tokens, or USD per request) is a unit slip too: no
+# real price is a millionth of a dollar per million tokens. Zero stays "free".
+PRICE_MIN_POSITIVE = Decimal("0.000001")
+# Prices are stored with 10 decimal places; ingestion rounds to this step (half even) before it
+# writes a period or an event, so both always say the same number.
+PRICE_STEP = Decimal("1E-10")
 PRICE_FIELDS = ("input", "output", "cached_input", "cache_write", "reasoning", "per_request")
 
 

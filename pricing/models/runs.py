@@ -41,6 +41,7 @@ class CollectionRun(models.Model):
     n_unmatched = models.PositiveIntegerField(default=0)
     n_removed = models.PositiveIntegerField(default=0)
     n_samples = models.PositiveIntegerField(default=0)
+    n_held = models.PositiveIntegerField(default=0, help_text="new models/offers held over the per-run cap")
     error = models.TextField(blank=True)
 
     class Meta:
@@ -102,3 +103,24 @@ class QuoteRejection(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["run"], name="pricing_rejection_run")]
+
+
+class HeldQuote(models.Model):
+    """A quote that would have created a model or an offer beyond the per-run cap
+    (INGEST_MAX_NEW_MODELS / INGEST_MAX_NEW_OFFERS): kept, not applied, until a person confirms it
+    in the admin. A source's later run replaces its unconfirmed held quotes with its own."""
+
+    run = models.ForeignKey(CollectionRun, on_delete=models.CASCADE, related_name="held")
+    source = models.ForeignKey("pricing.Source", on_delete=models.CASCADE, related_name="+")
+    provider_model_id = models.CharField(max_length=300)
+    provider = models.CharField(max_length=64, blank=True)
+    reason = models.TextField()
+    quote = models.JSONField(help_text="the normalised quote, as ingestion would apply it")
+    created = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "confirmed_at"], name="pricing_held_source_open")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.provider_model_id} (held)"

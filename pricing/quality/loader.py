@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from pricing.cache import bump_generation
-from pricing.collection.ingest import store_payload
+from pricing.collection.payloads import store_payload
 from pricing.models import CollectionRun, Model, ModelAlias, QuoteRejection, Source
 from pricing.quality.models import Benchmark, Score
 from providers.base import Payload

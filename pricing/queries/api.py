@@ -11,7 +11,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Window
 from django.utils.dateparse import parse_date, parse_datetime
 
 from pricing.models import ChangeEvent, CollectionRun, Model, Offer, PricePeriod, Provider, Source
@@ -115,21 +115,43 @@ def models_page(
 # Offers ---------------------------------------------------------------------------------------
 
 
-def offers_of_model(model: Model, *, as_of: datetime | None, mix: tuple[int, int]) -> list[OfferRow]:
-    rows = offers_for_models([model], as_of=as_of, mix=mix, perf=True).get(model.id, [])
-    return rows[:MAX_LIMIT]
+def offers_of_model(model: Model, *, as_of: datetime | None, mix: tuple[int, int], limit: int = MAX_LIMIT,
+                    offset: int = 0) -> tuple[list[OfferRow], int]:
+    """A page of a model's offers, cheapest blended first, and how many there are in all."""
+    check_page(limit, offset)
+    rows = offers_for_models([model], as_of=as_of, mix=mix, perf=False).get(model.id, [])
+    page = rows[offset : offset + limit]
+    _attach_perf(page, as_of)
+    return page, len(rows)
 
 
-def offers_of_provider(provider: Provider, *, mix: tuple[int, int] = DEFAULT_MIX) -> list[OfferRow]:
-    """The live offers of one host, by model then cheapest (three queries)."""
-    offers = (
-        Offer.objects.filter(provider=provider, gone_at__isnull=True, current_period__isnull=False)
-        .select_related("provider", "model", "current_period__source")
-        .order_by("model__slug", "variant")[:MAX_LIMIT]
+@dataclass
+class ProviderOffers:
+    rows: list[OfferRow]
+    total: int  # live offers across all pages
+    n_models: int  # distinct models among them
+
+
+def offers_of_provider(provider: Provider, *, mix: tuple[int, int] = DEFAULT_MIX, limit: int = MAX_LIMIT,
+                       offset: int = 0) -> ProviderOffers:
+    """A page of one host's live offers, by model then variant, with the totals over all pages
+    (three queries: the totals ride on the page's rows as a window count and a scalar subquery)."""
+    check_page(limit, offset)
+    live = Offer.objects.filter(provider=provider, gone_at__isnull=True, current_period__isnull=False)
+    n_models = live.order_by().values("provider").annotate(n=Count("model", distinct=True)).values("n")
+    offers = list(
+        live.select_related("provider", "model", "current_period__source")
+        .annotate(total=Window(Count("id")), n_models=Subquery(n_models[:1]))
+        .order_by("model__slug", "variant", "id")[offset : offset + limit]
     )
+    if offers:
+        total, models = offers[0].total, offers[0].n_models or 0
+    else:  # past the last page: the totals need a query of their own
+        total = live.count()
+        models = live.values("model").distinct().count() if total else 0
     rows = [_row(offer, offer.current_period, mix) for offer in offers]
     _attach_perf(rows)
-    return rows
+    return ProviderOffers(rows, total, models)
 
 
 # History --------------------------------------------------------------------------------------

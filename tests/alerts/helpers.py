@@ -17,7 +17,7 @@ def sweep(at: datetime, prices: dict[int, tuple[str, str]], provider: str = "hos
     quotes = [quote(i, provider=provider, input=a, output=b, **kw) for i, (a, b) in prices.items()]
     r = run(src, at)
     stats = ingest(r, result(quotes), at=at)
-    # As runs.process_payloads would: a finished complete run is what makes the next one news.
+    # As payloads.conclude would: a finished complete run is what makes the next one news.
     CollectionRun.objects.filter(pk=r.pk).update(status="complete", finished=at)
     return stats
 

@@ -154,3 +154,22 @@ class DripReceiver:
         self.sock.close()
         for thread in self.threads:
             thread.join(timeout=5)
+
+
+class DripSMTP(DripReceiver):
+    """An SMTP server on 127.0.0.1 that greets one byte at a time, forever ("220-" continuation
+    lines, so the client keeps waiting for the last line of the greeting)."""
+
+    def _serve(self, conn) -> None:
+        with self.lock:
+            self.ids.append("connection")
+        try:
+            while True:
+                for byte in b"220-slow\r\n":
+                    if self.stopped.wait(self.interval):
+                        return
+                    conn.sendall(bytes([byte]))
+        except OSError:
+            return
+        finally:
+            conn.close()

@@ -82,7 +82,7 @@ def worker(tmp_path):
 def trigger_via_redis(monkeypatch):
     """The test process's own Celery app is set up for the file broker; send ingestion's
     on-commit trigger to the Redis broker the worker listens on instead."""
-    from pricing import tasks
+    from pricing.alerts import tasks
 
     sender = Celery("sender", broker=BROKER)
     sender.conf.update(task_serializer="json", accept_content=["json"])

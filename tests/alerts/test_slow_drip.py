@@ -162,3 +162,23 @@ def test_the_api_test_endpoint_is_throttled_and_reports_the_last_result(client, 
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "throttled"
     assert json.loads(client.get(url, **auth).content) == {"status": "sent", "error": ""}
     assert len(receiver.requests) == 1
+
+
+@pytest.mark.django_db
+def test_an_smtp_server_that_drips_its_greeting_is_cut_at_the_deadline(user, settings):
+    from tests.alerts.helpers import email_channel
+    from tests.alerts.receiver import DripSMTP
+
+    settings.ALERTS_SEND_DEADLINE_SECONDS = DEADLINE
+    server = DripSMTP(interval=0.05).start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", server.port, False
+    try:
+        started = time.monotonic()
+        message = outbox.send_test(email_channel(user))
+        took = time.monotonic() - started
+    finally:
+        server.stop()
+    assert took < DEADLINE + 5, took
+    assert server.ids == ["connection"]
+    assert message.attempts == 1 and "deadline exceeded" in message.last_error

@@ -17,7 +17,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from benchmarks.history import CAPTURED, START, Day, body, offer_key, series, truth, write_archive
-from pricing.collection import runs
+from pricing.collection import payloads
 from pricing.collection.ingest import price_at
 from pricing.models import ChangeEvent, CollectionRun, Offer, PricePeriod, RawPayload, RunPayload
 
@@ -154,7 +154,7 @@ def test_an_archive_with_a_manifest_replays_every_capture_in_order(tmp_path):
 def test_an_interrupted_import_completes_when_run_again_without_duplicates(tmp_path, monkeypatch):
     days = series(5, seed=13, delist=False)
     manifest = write_archive(days, tmp_path / "bodies")
-    real_ingest, calls = runs.ingest, []
+    real_ingest, calls = payloads.ingest, []
 
     def dies_on_the_seventh(*args, **kwargs):
         calls.append(1)
@@ -162,10 +162,10 @@ def test_an_interrupted_import_completes_when_run_again_without_duplicates(tmp_p
             raise KeyboardInterrupt  # the operator's Ctrl-C, in the middle of a run
         return real_ingest(*args, **kwargs)
 
-    monkeypatch.setattr(runs, "ingest", dies_on_the_seventh)
+    monkeypatch.setattr(payloads, "ingest", dies_on_the_seventh)
     with pytest.raises(KeyboardInterrupt):
         call_command("import_history", "openrouter", str(manifest), stdout=StringIO())
-    monkeypatch.setattr(runs, "ingest", real_ingest)
+    monkeypatch.setattr(payloads, "ingest", real_ingest)
     assert CollectionRun.objects.filter(status="complete").count() == 6
     assert CollectionRun.objects.exclude(status="complete").count() == 1  # claimed, never finished
 

@@ -7,17 +7,10 @@ import json
 import time
 
 from .. import netguard
+from ..deadline import send_deadline
 from . import Sent, TransportError
 
-TIMEOUT = 10.0  # each socket operation
-
-
-def deadline() -> float:
-    """The total time one send may take: well under the outbox lease (pricing/alerts/outbox.py),
-    so a lease can never run out while its send is still live."""
-    from django.conf import settings
-
-    return float(settings.ALERTS_SEND_DEADLINE_SECONDS)
+TIMEOUT = 10.0  # each socket operation; send_deadline() bounds the whole send
 
 
 def retry_after(value: str | None) -> float | None:
@@ -42,7 +35,7 @@ def post_json(url: str, payload: dict | bytes, headers: dict[str, str] | None = 
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     started = time.monotonic()
     try:
-        response = netguard.post(url, body, headers or {}, timeout=TIMEOUT, deadline=deadline())
+        response = netguard.post(url, body, headers or {}, timeout=TIMEOUT, deadline=send_deadline())
     except netguard.BlockedAddress as exc:
         raise TransportError(f"blocked address: {exc}", blocked=True, permanent=True) from None
     except netguard.DeadlineExceeded as exc:

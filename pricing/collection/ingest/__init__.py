@@ -20,19 +20,17 @@ of one source serialises on a row lock of the source (on SQLite, on the IMMEDIAT
 
 from __future__ import annotations
 
-import gzip
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from pricing.cache import bump_generation
 from pricing.collection.ingest import catalog, guards, periods, scope, writes
+from pricing.collection.ingest.held import NewCaps, hold
 from pricing.collection.ingest.samples import store_samples
 from pricing.collection.matching import Matcher
 from pricing.models import (
@@ -41,13 +39,10 @@ from pricing.models import (
     PendingPrice,
     PricePeriod,
     QuoteRejection,
-    RawPayload,
-    RunPayload,
     Source,
 )
-from providers.base import ParseResult, Payload
-
-log = logging.getLogger(__name__)
+from pricing.signals import announce_prices_changed
+from providers.base import ParseResult
 
 
 @dataclass
@@ -60,46 +55,19 @@ class IngestStats:
     unmatched: int = 0
     removed: int = 0
     samples: int = 0
+    held: int = 0
     refused: str = ""
-
-
-def store_payload(run: CollectionRun, payload: Payload) -> RunPayload:
-    """Keep the body as received (once per distinct body) and note that this run received it."""
-    raw = None
-    if payload.body:
-        digest = RawPayload.digest(payload.body)
-        raw = RawPayload.objects.filter(sha256=digest).first()
-        if raw is None:
-            try:
-                with transaction.atomic():
-                    raw = RawPayload.objects.create(
-                        sha256=digest,
-                        body_gz=gzip.compress(payload.body, compresslevel=6),
-                        size=len(payload.body),
-                        first_url=payload.url[:2000],
-                        first_fetched_at=payload.fetched_at,
-                    )
-            except IntegrityError:  # another process stored the same body first
-                raw = RawPayload.objects.get(sha256=digest)
-    return RunPayload.objects.create(
-        run=run,
-        payload=raw,
-        url=payload.url[:2000],
-        kind=payload.kind,
-        fetched_at=payload.fetched_at,
-        status=payload.status,
-        error=payload.error[:2000],
-    )
 
 
 def ingest(
     run: CollectionRun, result: ParseResult, *, at: datetime | None = None, notify: bool = True,
-    payload_ids: dict[int, int] | None = None,
+    payload_ids: dict[int, int] | None = None, cap_new: bool = True,
 ) -> IngestStats:
     """Apply one run's quotes and samples. See the module docstring for the steps.
 
     ``payload_ids`` maps ``id(quote)`` to the RawPayload it was parsed from, so every period
-    points at the exact body that stated it (a run of OpenRouter has hundreds)."""
+    points at the exact body that stated it (a run of OpenRouter has hundreds). ``cap_new=False``
+    applies quotes a person confirmed beyond the per-run cap on new models and offers (``held``)."""
     at = at or timezone.now()
     stats = IngestStats()
     with transaction.atomic():
@@ -108,7 +76,8 @@ def ingest(
         has_baseline = CollectionRun.objects.filter(
             source=source, status__in=[CollectionRun.Status.COMPLETE, CollectionRun.Status.PARTIAL]
         ).exclude(pk=run.pk).exists()
-        valid, rejections = guards.screen(run, result)
+        payload_ids = dict(payload_ids or {})
+        valid, rejections = guards.screen(run, source.slug, result, payload_ids)
         in_scope = scope.open_in_scope(source, result.scope, at) if result.complete else None
         stats.refused = guards.refusal(source, result, len(valid), in_scope)
         if stats.refused:
@@ -117,18 +86,28 @@ def ingest(
             return stats
 
         matcher = Matcher.load(source.slug)
-        catalog.ensure_models(matcher, result.models, valid, source)
+        caps = NewCaps.for_run(baseline=not has_baseline, enforce=cap_new)
+        held_models = catalog.ensure_models(matcher, result.models, valid, source, caps.models)
+        held = [(q, f"new model beyond this run's cap of {caps.models}; held for a person to confirm")
+                for q in valid if held_models and catalog.model_slug(q) in held_models]
+        if held:
+            valid = [q for q in valid if catalog.model_slug(q) not in held_models]
         provider_ids = catalog.ensure_providers(valid, source)
         keyed, duplicates = catalog.group_by_offer(valid, matcher, provider_ids, run)
         stats.unmatched = matcher.record_unmatched(at)
         open_periods, offer_ids, known_attrs = periods.read_open(source, keyed)
-        rest = set(keyed) - offer_ids.keys()
-        more, created = catalog.ensure_offers(rest, {k: keyed[k][0] for k in rest}, at, known_attrs, source)
+        rest = [k for k in keyed if k not in offer_ids]
+        more, created, over = catalog.ensure_offers(rest, {k: keyed[k][0] for k in rest}, at, known_attrs, source,
+                                                    caps.offers)
         offer_ids.update(more)
+        for key in over:
+            held.extend((q, f"new offer beyond this run's cap of {caps.offers}; held for a person to confirm")
+                        for q in keyed.pop(key))
+        stats.held = hold(run, source, held) if held else 0
         stats.seen = len(keyed)
 
         notify = notify and has_baseline
-        plan = _plan(run, source, at, notify, has_baseline, payload_ids or {}, keyed, offer_ids, open_periods, created,
+        plan = _plan(run, source, at, notify, has_baseline, payload_ids, keyed, offer_ids, open_periods, created,
                      rejections + duplicates, complete=result.complete, in_scope=in_scope)
         attribute_events, attribute_updates = catalog.attribute_changes(
             keyed, offer_ids, known_attrs, source, at, run, notify)
@@ -138,7 +117,7 @@ def ingest(
         stats.samples = store_samples(result.samples, matcher, provider_ids, offer_ids, source, run, at)
         if stats.changed or stats.new or stats.removed or plan.new_periods or plan.events:
             newsworthy = any(event.notify for event in plan.events)
-            transaction.on_commit(lambda: _after_change(dispatch=newsworthy))
+            transaction.on_commit(lambda: announce_prices_changed(source, run, newsworthy=newsworthy))
     return stats
 
 
@@ -176,20 +155,6 @@ def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_ba
         periods.count_missing(plan, left_out, scope.last_seen([p.id for p in left_out]), at,
                               after_runs=settings.INGEST_REMOVE_AFTER_RUNS, after_days=settings.INGEST_REMOVE_AFTER_DAYS)
     return plan
-
-
-def _after_change(*, dispatch: bool) -> None:
-    bump_generation()
-    if not dispatch:
-        return  # history loads and baselines alert nobody
-    try:
-        from pricing.collection.tasks import dispatch_alerts
-    except ImportError:  # pragma: no cover - alerts not installed
-        return
-    try:
-        dispatch_alerts.delay()
-    except Exception:  # a broker hiccup must not undo committed prices; the beat sweeps later
-        log.warning("could not queue alert dispatch; the periodic dispatcher will pick it up", exc_info=True)
 
 
 def price_at(offer: Offer, when: datetime, source: Source | None = None) -> PricePeriod | None:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from pricing.collection.ingest.guards import rejection
+from pricing.collection.ingest.guards import id_problem, rejection
 from pricing.collection.matching import Matcher
 from pricing.models import ChangeEvent, CollectionRun, Model, Offer, PricePeriod, Provider, QuoteRejection, Source
 from providers.base import ModelInfo, Quote
@@ -44,20 +44,30 @@ def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def ensure_models(matcher: Matcher, infos: list[ModelInfo], quotes: list[Quote], source: Source) -> None:
-    """OpenRouter's catalogue is the canonical list of models: its slugs create models."""
+def model_slug(quote: Quote) -> str:
+    """The OpenRouter model a quote names (its canonical id without the ``:variant``)."""
+    return (quote.canonical_hint or quote.provider_model_id).split(":", 1)[0]
+
+
+def ensure_models(matcher: Matcher, infos: list[ModelInfo], quotes: list[Quote], source: Source,
+                  max_new: int) -> set[str]:
+    """OpenRouter's catalogue is the canonical list of models: its slugs create models, at most
+    ``max_new`` in one run. Returns the slugs beyond the cap (not created; their quotes are held)."""
     if source.slug != "openrouter":
-        return
+        return set()
     wanted: dict[str, ModelInfo] = {}
     for info in infos:
         slug = info.source_id.split(":", 1)[0]
-        wanted.setdefault(slug, info)
+        if not id_problem(slug, source.slug):  # a malformed catalogue entry creates nothing
+            wanted.setdefault(slug, info)
     for quote in quotes:
-        slug = (quote.canonical_hint or quote.provider_model_id).split(":", 1)[0]
+        slug = model_slug(quote)
         if slug and "/" in slug and slug not in wanted:
             wanted[slug] = ModelInfo(source_id=slug, name=quote.model_name, hf_id=quote.hf_id,
                                      context_length=quote.context_length)
     missing = [slug for slug in wanted if slug.lower() not in matcher.by_slug]
+    held = set(missing[max_new:])
+    missing = missing[:max_new]
     for batch in chunks(missing):
         Model.objects.bulk_create(
             [
@@ -79,6 +89,7 @@ def ensure_models(matcher: Matcher, infos: list[ModelInfo], quotes: list[Quote],
         if info.hf_id and slug.lower() in matcher.by_slug and info.hf_id.lower() not in matcher.by_hf:
             Model.objects.filter(slug=slug, hf_id="").update(hf_id=info.hf_id[:200])
             matcher.by_hf[info.hf_id.lower()] = matcher.by_slug[slug.lower()]
+    return held
 
 
 def ensure_providers(quotes: list[Quote], source: Source) -> dict[str, int]:
@@ -104,14 +115,16 @@ def ensure_providers(quotes: list[Quote], source: Source) -> dict[str, int]:
 
 
 def ensure_offers(
-    keys: set[OfferKey], attrs: dict[OfferKey, Quote], at: datetime, known_attrs: dict[int, KnownAttributes],
-    source: Source,
-) -> tuple[dict[OfferKey, int], set[int]]:
-    """Offer ids for keys that have no open period of this source, creating the missing offers.
-    Fills ``known_attrs`` for the offers that already existed; returns (ids, ids created now)."""
+    keys: list[OfferKey], attrs: dict[OfferKey, Quote], at: datetime, known_attrs: dict[int, KnownAttributes],
+    source: Source, max_new: int,
+) -> tuple[dict[OfferKey, int], set[int], list[OfferKey]]:
+    """Offer ids for keys that have no open period of this source, creating the missing offers
+    (at most ``max_new``, in listing order). Fills ``known_attrs`` for the offers that already
+    existed; returns (ids, ids created now, keys beyond the cap: not created)."""
     by_key: dict[OfferKey, int] = {}
     if not keys:
-        return by_key, set()
+        return by_key, set(), []
+    wanted = set(keys)
     provider_ids = {k.provider_id for k in keys}
     model_ids = {k.model_id for k in keys}
     fields = ("id", "provider_id", "model_id", "variant", *ATTRIBUTES, "current_period__source_id")
@@ -125,11 +138,13 @@ def ensure_offers(
             query.values_list(*fields)
         ):
             key = OfferKey(provider_id, model_id, variant)
-            if key in keys:
+            if key in wanted:
                 by_key[key] = offer_id
                 known_attrs[offer_id] = KnownAttributes(quantization, context, status,
                                                         current_source in (None, source.id))
     missing = [k for k in keys if k not in by_key]
+    over = missing[max_new:]
+    missing = missing[:max_new]
     created: set[int] = set()
     if missing:
         Offer.objects.bulk_create(
@@ -159,7 +174,7 @@ def ensure_offers(
                 if key not in by_key:
                     by_key[key] = offer_id
                     created.add(offer_id)
-    return by_key, created
+    return by_key, created, over
 
 
 def attribute_changes(
@@ -235,5 +250,5 @@ def group_by_offer(quotes: list[Quote], matcher: Matcher, provider_ids: dict[str
         group.append(quote)
     for group in keyed.values():
         if len(group) > 1:
-            group.sort(key=lambda q: q.valid_from)
+            group.sort(key=lambda q: q.valid_from or datetime.min)  # a group of many is all dated
     return keyed, rejections

@@ -7,15 +7,51 @@ source's open offers is refused whole, keeping the last good prices.
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
+from dataclasses import replace
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from pricing.models import CollectionRun, PricePeriod, QuoteRejection, Source
-from pricing.models.history import PRICE_FIELDS, PRICE_MAX, PriceKind
+from pricing.models.history import PRICE_FIELDS, PRICE_MAX, PRICE_MIN_POSITIVE, PRICE_STEP, PriceKind
 from providers.base import ParseResult, Quote
 
 # Below this many open offers the "lost more than half" rule would refuse ordinary churn.
 REFUSE_MIN_OPEN = 4
 PRICE_KINDS = frozenset(PriceKind.values)
+
+# The id shapes the sources document (see PROVIDER_APIS.md). OpenRouter: ``author/slug`` with an
+# optional ``:variant``, lowercase letters, digits, ``.``, ``_`` and ``-`` (router aliases start
+# with ``~``). Every other source: its own id, letters, digits and ``. _ - : / + @ ~`` only, no
+# spaces or markup. A provider is a lowercase slug. Anything else is rejected with a reason.
+ID_SHAPES = {
+    "openrouter": (re.compile(r"~?[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*(:[a-z0-9._-]+)?\Z"),
+                   "author/slug[:variant] in lowercase letters, digits, '.', '_' and '-'"),
+}
+ANY_SOURCE_ID = (re.compile(r"[A-Za-z0-9~][A-Za-z0-9._:/+@~-]*\Z"),
+                 "letters, digits and '. _ - : / + @ ~' only")
+PROVIDER_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
+MAX_ID_LENGTH = 200
+
+
+def id_shape(source_slug: str) -> tuple[re.Pattern[str], str]:
+    return ID_SHAPES.get(source_slug, ANY_SOURCE_ID)
+
+
+def id_problem(model_id: str, source_slug: str, what: str = "model id") -> str:
+    """Why ``model_id`` is not an id of the shape ``source_slug`` documents, or ""."""
+    pattern, described = id_shape(source_slug)
+    if len(model_id) > MAX_ID_LENGTH or not pattern.match(model_id):
+        return f"{what} {model_id[:80]!r} is not the shape {source_slug} documents ({described})"
+    return ""
+
+
+def quote_id_problem(quote: Quote, source_slug: str) -> str:
+    problem = id_problem(quote.provider_model_id, source_slug)
+    if not problem and quote.canonical_hint:
+        problem = id_problem(quote.canonical_hint, source_slug, "canonical id")
+    if not problem and (len(quote.provider) > 64 or not PROVIDER_SLUG.match(quote.provider)):
+        problem = f"provider {quote.provider[:80]!r} is not a slug (lowercase letters, digits, '.', '_', '-')"
+    return problem
 
 
 def reason_to_reject(quote: Quote) -> str:
@@ -34,26 +70,51 @@ def reason_to_reject(quote: Quote) -> str:
             return f"{name} is negative ({value})"
         if value > PRICE_MAX:
             return f"{name} = {value} USD/M is above the {PRICE_MAX} USD/M band (a unit slip?)"
+        if 0 < value < PRICE_MIN_POSITIVE:
+            return f"{name} = {value} USD/M is below the {PRICE_MIN_POSITIVE} USD/M floor (a unit slip?)"
     return ""
 
 
+def stored_form(quote: Quote) -> Quote:
+    """The quote with its prices rounded to the stored precision, so the period, the pending
+    price and the change event all carry the same number."""
+    changes = {}
+    for name in PRICE_FIELDS:
+        value = getattr(quote, name)
+        if value is not None:
+            rounded = value.quantize(PRICE_STEP, rounding=ROUND_HALF_EVEN)
+            if rounded != value:
+                changes[name] = rounded
+    return replace(quote, **changes) if changes else quote
+
+
+def storable(text: str, limit: int) -> str:
+    """Provider-supplied text as a database column can hold it (PostgreSQL refuses NUL)."""
+    return text[:limit].replace("\x00", "\ufffd")
+
+
 def rejection(run: CollectionRun, quote: Quote, reason: str) -> QuoteRejection:
-    return QuoteRejection(run=run, provider_model_id=quote.provider_model_id[:300], provider=quote.provider[:64],
-                          reason=reason[:2000])
+    return QuoteRejection(run=run, provider_model_id=storable(quote.provider_model_id, 300),
+                          provider=storable(quote.provider, 64), reason=storable(reason, 2000))
 
 
-def screen(run: CollectionRun, result: ParseResult) -> tuple[list[Quote], list[QuoteRejection]]:
-    """The quotes that pass the guards, and a rejection for each item that did not (the parser's
-    own per-item rejections first)."""
-    rejections = [QuoteRejection(run=run, provider_model_id=pmid[:300], reason=reason[:2000])
+def screen(run: CollectionRun, source_slug: str, result: ParseResult,
+           payload_ids: dict[int, int]) -> tuple[list[Quote], list[QuoteRejection]]:
+    """The quotes that pass the guards in their stored form, and a rejection for each item that
+    did not (the parser's own per-item rejections first). ``payload_ids`` (id(quote) -> raw
+    payload) follows a quote that had to be rounded."""
+    rejections = [QuoteRejection(run=run, provider_model_id=storable(pmid, 300), reason=storable(reason, 2000))
                   for pmid, reason in result.rejected]
     valid: list[Quote] = []
     for quote in result.quotes:
-        reason = reason_to_reject(quote)
+        reason = reason_to_reject(quote) or quote_id_problem(quote, source_slug)
         if reason:
             rejections.append(rejection(run, quote, reason))
-        else:
-            valid.append(quote)
+            continue
+        stored = stored_form(quote)
+        if stored is not quote and id(quote) in payload_ids:
+            payload_ids[id(stored)] = payload_ids[id(quote)]
+        valid.append(stored)
     return valid, rejections
 
 

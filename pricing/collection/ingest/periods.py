@@ -169,7 +169,7 @@ def read_open(
         quote = group[-1]
         if [quote.quantization, quote.context_length, quote.status] != attrs:
             # The offer's current price is this open period (or it has none): its attributes follow us.
-            known_attrs[offer_id] = KnownAttributes(*attrs, current_id in (None, period_id))
+            known_attrs[offer_id] = KnownAttributes(attrs[0], attrs[1], attrs[2], current_id in (None, period_id))
     return open_periods, offer_ids, known_attrs
 
 

@@ -8,7 +8,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 import providers
-from pricing.collection import archive, runs
+from pricing.collection import archive, execute, runs
 
 
 class Command(BaseCommand):
@@ -55,7 +55,7 @@ class Command(BaseCommand):
             for slug in slugs:
                 progress.update(task, description=f"collecting {slug}")
                 run, _ = runs.create_run(slug, slot=timezone.now(), trigger="command")
-                result = runs.execute(run.pk) or run
+                result = execute.execute(run.pk) or run
                 done.append(result)
                 progress.advance(task)
         self._summary(console, done)
