@@ -44,12 +44,18 @@ def json_error(status: int, code: str, message: str, details: list | None = None
     return JsonResponse({"error": body}, status=status)
 
 
+JSON_PATHS = ("/healthz",)
+
+
 def wants_json(request: HttpRequest) -> bool:
-    """The API (but not its HTML docs page) and any *.json view."""
+    """The API (but not its HTML docs page), any *.json view, the health check, and any client that
+    asks for JSON first in its Accept header."""
     path = request.path
     if path.startswith("/api/"):
         return not path.rstrip("/").endswith("/docs")
-    return path.endswith(".json")
+    if path.endswith(".json") or path in JSON_PATHS:
+        return True
+    return request.headers.get("Accept", "").lstrip().startswith("application/json")
 
 
 def for_status(request: HttpRequest, status: int, message: str | None = None) -> HttpResponse:

@@ -124,6 +124,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+# Accounts one client address may create per clock hour (0: no limit).
+SIGNUPS_PER_HOUR = env_int("SIGNUPS_PER_HOUR", 10)
 AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 30) / 60  # hours, as axes counts
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "pricing.api.http.login_client_address"

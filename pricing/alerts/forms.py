@@ -195,7 +195,7 @@ class ChannelForm(forms.Form):
                 self.add_error("target", "Enter a valid email address.")
             if "\n" in target or "\r" in target:
                 self.add_error("target", "Enter a valid email address.")
-            refusal = outbox.confirmation_refusal(None, self.user.pk)
+            refusal = outbox.confirmation_refusal(None, self.user.pk, address=target)
             if refusal:
                 self.add_error("target", refusal)
         elif kind in (Channel.Kind.WEBHOOK, Channel.Kind.SLACK, Channel.Kind.DISCORD):

@@ -401,9 +401,10 @@ def send_due(now: datetime | None = None, limit: int = 200, budget: float = SEND
     """Send what is due. Each claim is taken at the time it is made (not the batch's start), and no
     new claim is taken after ``budget`` seconds, so one call stays inside the task's time limit."""
     started = time.monotonic()
+    at = now or timezone.now()
     due = list(
-        Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now or timezone.now())
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now or timezone.now()))
+        Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=at)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=at))
         .order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
     )
     sent = 0
@@ -430,16 +431,20 @@ def test_refusal(channel: Channel, now: datetime | None = None) -> str | None:
     return confirmation_refusal(None, channel.user_id, now)
 
 
-def confirmation_refusal(channel: Channel | None, user_id: int | None = None,
-                         now: datetime | None = None) -> str | None:
-    """Why another confirmation email (for ``channel``, or for a new channel of the user) is refused
-    now, or None. Confirmations count against the same hourly limit as tests, so nobody can use
-    the opt-in mail itself to flood an address."""
+CONFIRMATIONS_PER_ADDRESS_PER_DAY = 3
+
+
+def confirmation_refusal(channel: Channel | None, user_id: int | None = None, now: datetime | None = None,
+                         address: str = "") -> str | None:
+    """Why another confirmation email (for ``channel``, or for a new channel of the user to
+    ``address``) is refused now, or None. Confirmations count against the same hourly limit as
+    tests, and one address gets at most a few a day whichever accounts ask, so nobody can use the
+    opt-in mail itself to flood an address."""
     now = now or timezone.now()
     if channel is not None:
         if not channel.needs_confirmation:
             return "This address is already confirmed."
-        user_id = channel.user_id
+        user_id, address = channel.user_id, channel.target
         recent = Message.objects.filter(channel=channel, key__startswith=CONFIRM_PREFIX,
                                         created__gte=now - timedelta(minutes=10))
         if recent.exists():
@@ -449,6 +454,11 @@ def confirmation_refusal(channel: Channel | None, user_id: int | None = None,
         Q(is_test=True) | Q(key__startswith=CONFIRM_PREFIX))
     if sent.count() >= limit:
         return f"At most {limit} test and confirmation emails per hour; try again later."
+    if address:
+        to_address = Message.objects.filter(channel__kind=Channel.Kind.EMAIL, channel__target__iexact=address,
+                                            key__startswith=CONFIRM_PREFIX, created__gte=now - timedelta(days=1))
+        if to_address.count() >= CONFIRMATIONS_PER_ADDRESS_PER_DAY:
+            return "This address has had enough confirmation emails today; try again tomorrow."
     return None
 
 

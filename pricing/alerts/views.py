@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+
+from pricing.api.http import client_address
 
 from . import outbox, tasks
 from .forms import ChannelForm, RuleForm, SignupForm, TokenForm
@@ -24,11 +30,29 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("alerts:index")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not _signup_allowed(request):
+            return render(request, "pricing/error.html", {"title": "Too many sign-ups", "message": (
+                "Too many accounts were made from this address in the last hour; try again later.")}, status=429)
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome. Add a channel, then a rule.")
         return redirect("alerts:index")
     return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _signup_allowed(request: HttpRequest) -> bool:
+    """At most SIGNUPS_PER_HOUR accounts per client address per clock hour (the per-account limits
+    on channels and test sends would mean little if accounts were free in bulk)."""
+    limit = settings.SIGNUPS_PER_HOUR
+    if limit <= 0:
+        return True
+    key = f"ratecard:signups:{client_address(request)}:{int(time.time() // 3600)}"
+    cache.add(key, 0, timeout=3700)
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3700)
+        return True
 
 
 def _page(request: HttpRequest, **extra) -> HttpResponse:

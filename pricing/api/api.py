@@ -82,8 +82,10 @@ Prices of open-weight language models at every host, with full history.
 * Times are ISO-8601 UTC. `as_of` shows any endpoint's prices as they stood at that instant.
 * `mix` is an input:output token ratio (default `3:1`); `mix` fields are the blended price at it.
 * Lists are paginated (`limit`, `offset`; changes use an opaque `cursor`) and capped.
-* Errors: `{"error": {"code": "...", "message": "..."}}` with status 400 (bad parameter),
-  404 (unknown model or provider) or 429 (throttled; see `Retry-After`).
+* Errors: `{"error": {"code": "...", "message": "..."}}` for every status: 400 (bad parameter),
+  401 (no valid token), 404 (unknown model or provider), 405 (method not allowed), 413 (body too
+  large) or 429 (throttled; see `Retry-After`).
+* Instants are ISO-8601 only (a bare number is not epoch seconds), between 1970 and 2999.
 * Reads carry `ETag` and `Last-Modified`: send `If-None-Match` to get `304 Not Modified`.
 """
 

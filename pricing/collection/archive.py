@@ -12,7 +12,8 @@ Replaying is idempotent and says what it did:
 - bodies that state a different price for an offer the run at that instant already priced are
   refused with the reason ("refused"): two different answers for one instant cannot both be true;
 - a run left unfinished by an interrupted replay, or one that failed or was refused without
-  applying anything, is redone ("ingested").
+  applying anything, is redone ("ingested");
+- bodies the apply step cannot use make a failed (or refused) run that says why ("failed").
 
 An archive (``import_history``) is a chronological series of captures. Its instants come from a
 CSV manifest (columns ``path,fetched_at``) or from the file names (see :func:`time_in_name`).
@@ -69,7 +70,7 @@ class Capture:
 class Outcome:
     at: datetime
     paths: list[Path]
-    action: str  # ingested, added, already, refused
+    action: str  # ingested, added, already, refused (nothing stored), failed (a failed or refused run)
     run: CollectionRun | None = None
     message: str = ""
 
@@ -190,8 +191,13 @@ def discover(path: Path) -> list[Capture]:
     return [Capture(at, sorted(paths)) for at, paths in sorted(groups.items())]
 
 
-def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", trigger: str = "file") -> Outcome:
-    """Replay saved bodies fetched at ``at`` as one run of ``slug`` (see the module docstring)."""
+def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", trigger: str = "file",
+           notify: bool | None = None) -> Outcome:
+    """Replay saved bodies fetched at ``at`` as one run of ``slug`` (see the module docstring).
+
+    ``notify``: whether its changes may alert. By default only a capture newer than every finished
+    run of the source is news (``collect --from-file`` of today's body, as a live run would be); an
+    older capture is history. Archive imports pass False: a backfill alerts nobody."""
     paths = [Path(p) for p in paths]
     collector = providers.get_collector(slug)
     payloads = []
@@ -201,6 +207,12 @@ def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", tr
                                 kind=kind or guess_kind(slug, body)))
     run, created = runs.create_run(slug, slot=at, trigger=trigger)
     outcome = Outcome(at, paths, "ingested", run)
+    digests = {RawPayload.digest(p.body) for p in payloads}
+    seen_before = dict(RawPayload.objects.filter(sha256__in=digests).values_list("sha256", "first_fetched_at"))
+    if created and seen_before and len(seen_before) == len(digests):
+        first = min(seen_before.values())
+        outcome.message = (f"the same content was ingested before (first at {first:%Y-%m-%d %H:%M:%S}Z): "
+                           "its prices are recorded as seen again at this instant")
     if not created:
         verdict = _against_existing(run, payloads, collector, outcome)
         if verdict is not None:
@@ -210,14 +222,17 @@ def replay(slug: str, paths: Iterable[Path], at: datetime, *, kind: str = "", tr
         return _refused(outcome, f"run #{run.pk} at {at:%Y-%m-%d %H:%M:%S}Z is being worked on; try again later")
     before = {name: getattr(run, name) for name in COUNTERS} if outcome.action == "added" else {}
     earlier_status = run.status if outcome.action == "added" else ""
-    # The one apply step; history, not news.
-    apply_step.apply(claimed, apply_step.receive(claimed, payloads), collector, at=at, notify=False)
+    if notify is None:
+        notify = not CollectionRun.objects.filter(
+            source_id=claimed.source_id, slot__gt=at, status__in=CollectionRun.FINISHED
+        ).exists()
+    apply_step.apply(claimed, apply_step.receive(claimed, payloads), collector, at=at, notify=notify)
     if before:
         _add_counters(claimed, before, earlier_status)
     claimed.refresh_from_db()
     outcome.run = claimed
-    if claimed.status in (Status.FAILED, Status.REFUSED):
-        outcome.action, outcome.message = "refused", claimed.error[:300]
+    if claimed.status in (Status.FAILED, Status.REFUSED):  # recorded as such: the run says why
+        outcome.action, outcome.message = "failed", claimed.error[:300]
     return outcome
 
 
@@ -232,6 +247,9 @@ def _against_existing(run: CollectionRun, payloads: list[Payload], collector, ou
         _reset(run)  # an interrupted replay: nothing of it or all of it was applied; redo it whole
         outcome.message = "redone: an earlier replay of this instant was interrupted"
         return None
+    if not fresh and run.status in (Status.FAILED, Status.REFUSED):
+        return _refused(outcome, f"these bodies were {run.status} before in run #{run.pk} ({run.error[:150]}); "
+                                 "nothing changed (after a parser fix: manage.py reparse)")
     if not fresh:
         outcome.action = "already"
         outcome.message = f"already ingested in run #{run.pk} ({run.status}); nothing changed"
@@ -240,6 +258,11 @@ def _against_existing(run: CollectionRun, payloads: list[Payload], collector, ou
         _reset(run)  # nothing of it was applied: retry with these bodies
         outcome.message = f"retried run #{run.pk} (it had been {run.status}: {run.error[:120]})"
         return None
+    for payload in fresh:  # a body that cannot be read must not turn a good run into a failed one
+        try:
+            collector.parse(payload)
+        except ParseError as exc:
+            return _refused(outcome, f"{payload.url}: cannot be read ({exc}); run #{run.pk} left as it was")
     clash = _clash(collector, [use for use in stored if use.payload is not None], fresh)
     if clash:
         return _refused(outcome, f"run #{run.pk} at {run.slot:%Y-%m-%d %H:%M:%S}Z already priced {clash} "

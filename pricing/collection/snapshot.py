@@ -21,12 +21,22 @@ from pricing.collection import payloads
 from pricing.models import CollectionRun, Model, ModelAlias, Provider, Source
 from pricing.quality.loader import load_snapshot as load_scores
 from providers.base import ListingScope, ParseResult, PerfSample, PriceKind, Quote
+from providers.identity import list_prices
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshot" / "snapshot.json"
 
 
 def _dec(value) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
+
+
+def _extra(obs: dict, prices: dict[str, Decimal | None]) -> dict:
+    """The citation, and a stated discount with the list price before it (as collectors keep them)."""
+    extra = {"cite": obs["cite"]} if obs.get("cite") else {}
+    if obs.get("discount"):
+        rate = Decimal(obs["discount"])
+        extra.update(discount=obs["discount"], list_price=list_prices(prices, rate, what="snapshot discount"))
+    return extra
 
 
 def load(path: Path = SNAPSHOT) -> dict[str, int]:
@@ -105,7 +115,7 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
                 quantization=obs.get("quantization") or "",
                 context_length=obs.get("context_length"),
                 price_kind=kind,
-                extra={"cite": obs.get("cite", "")} if obs.get("cite") else {},
+                extra=_extra(obs, prices),
                 **prices,
             )
             result.quotes.append(quote)

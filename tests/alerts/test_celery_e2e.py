@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,19 @@ def trigger_via_redis(monkeypatch):
     sender.close()
 
 
+def live(path: Path, at: datetime) -> None:
+    """A saved body applied as a live run is (the one apply step, notify on)."""
+    import providers
+    from pricing.collection import archive, payloads, runs
+    from providers.base import Payload
+
+    body = path.read_bytes()
+    run, _ = runs.create_run("openrouter", slot=at, trigger="test")
+    claimed = runs.claim(run.pk)
+    payload = Payload(url=f"file://{path}", body=body, fetched_at=at, kind=archive.guess_kind("openrouter", body))
+    payloads.apply(claimed, payloads.receive(claimed, [payload]), providers.get_collector("openrouter"), at=at)
+
+
 def test_a_changed_price_reaches_the_webhook_through_a_real_worker(tmp_path, worker, trigger_via_redis, receiver,
                                                                       django_user_model):
     first, second = tmp_path / "models-1.json", tmp_path / "models-2.json"
@@ -108,7 +122,9 @@ def test_a_changed_price_reaches_the_webhook_through_a_real_worker(tmp_path, wor
     rule = Rule.objects.create(user=user, condition="drop", percent=10, price_field="input")
     rule.channels.set([hook])
 
-    call_command("collect", "openrouter", "--from-file", str(second), "--at", "2026-03-01T01:00:00Z")
+    # `collect --from-file` replays history and alerts nobody: the second sweep arrives as a live
+    # run does (the same apply step, notify on).
+    live(second, datetime(2026, 3, 1, 1, tzinfo=UTC))
     event = ChangeEvent.objects.get(kind="price", notify=True)
     assert event.offer.model.slug == "deepseek/deepseek-r1"
     assert trigger_via_redis, "ingestion did not queue the dispatcher on commit"
@@ -121,3 +137,47 @@ def test_a_changed_price_reaches_the_webhook_through_a_real_worker(tmp_path, wor
     body = Webhook(hook.secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
     item = body["data"]["items"][0]
     assert (item["model"], item["old"]["input"], item["new"]["input"]) == ("deepseek/deepseek-r1", "0.55", "0.45")
+
+
+@pytest.fixture
+def short_deadline(monkeypatch):
+    monkeypatch.setenv("ALERTS_SEND_DEADLINE_SECONDS", "1.5")  # read by the worker started next
+
+
+def test_a_send_test_press_is_sent_by_the_worker_while_the_web_answers(short_deadline, worker, client,
+                                                                         django_user_model):
+    """The "send test" button only queues: a real worker sends to a receiver that drips its answer,
+    and cuts it at the deadline; the web answers meanwhile and the page shows the stored result."""
+    from pricing.alerts import tasks
+    from pricing.alerts.models import Message
+    from tests.alerts.receiver import DripReceiver
+
+    sender = Celery("sender", broker=BROKER)
+    sender.conf.update(task_serializer="json", accept_content=["json"])
+    drip = DripReceiver(interval=0.2).start()
+    original = tasks.send_message.delay
+    tasks.send_message.delay = lambda message_id: sender.send_task("pricing.alerts.tasks.send_message",
+                                                                   args=[message_id])
+    try:
+        user = django_user_model.objects.create_user("ops", password="a-long-enough-pass-1")
+        hook = Channel.objects.create(user=user, kind="webhook", target=drip.url(), secret=new_webhook_secret())
+        client.force_login(user)
+        response = client.post(f"/alerts/channels/{hook.pk}/test/", follow=True)
+        assert "Test queued" in response.content.decode()
+        deadline = time.monotonic() + 30
+        while not drip.ids and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.05)
+        assert drip.ids, "the worker did not send the test"
+        assert client.get("/healthz").status_code == 200  # while the worker's send is live
+        message = Message.objects.get(channel=hook)
+        while message.attempts == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            message.refresh_from_db()
+        assert worker.poll() is None, "the worker died"
+        assert message.attempts == 1 and "deadline exceeded" in message.last_error
+        assert "deadline exceeded" in client.get("/alerts/").content.decode()
+        assert len(drip.ids) == 1
+    finally:
+        tasks.send_message.delay = original
+        drip.stop()
+        sender.close()

@@ -111,3 +111,13 @@ def test_resending_a_confirmation_after_ten_minutes_works(logged_in, user, smtp)
     with time_machine.travel(timezone.now() + timedelta(minutes=11)):
         logged_in.post(f"/alerts/channels/{channel.pk}/confirm/")
     assert len(smtp.messages) == 2
+
+
+def test_one_address_gets_only_a_few_confirmations_a_day_whichever_accounts_ask(client, django_user_model, smtp):
+    for i in range(5):
+        someone = django_user_model.objects.create_user(f"u{i}", f"u{i}@example.com", "a-long-enough-pass-1")
+        client.force_login(someone)
+        client.post("/alerts/channels/new/", {"kind": "email", "target": "Victim@example.com"})
+    assert len(smtp.messages) == outbox.CONFIRMATIONS_PER_ADDRESS_PER_DAY
+    page = client.post("/alerts/channels/new/", {"kind": "email", "target": "victim@example.com"}).content.decode()
+    assert "enough confirmation emails today" in page

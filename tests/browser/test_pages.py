@@ -100,6 +100,18 @@ def test_the_model_page_draws_its_charts_and_sorts_without_a_reload(page):
     assert page.errors == []
 
 
+def test_a_stated_discount_shows_as_a_badge_beside_the_host(page):
+    if not SNAPSHOT.exists():
+        pytest.skip("the bundled snapshot carries SambaNova's discount")
+    page.goto(page.base + "/models/meta-llama/llama-3.3-70b-instruct/")
+    row = page.locator("table.offers tbody tr", has_text="SambaNova")
+    assert row.locator(".discount").inner_text() == "25% off"
+    assert "$0.45" in row.inner_text()  # the price paid, not the list price
+    assert page.locator("table.offers .discount").count() == 1
+    shot(page, "model-discount")
+    assert page.errors == []
+
+
 def test_the_model_table_sorts_on_the_server_without_javascript(browser, live_server, data):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()

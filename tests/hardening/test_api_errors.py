@@ -163,3 +163,11 @@ def test_the_api_docs_page_has_a_content_security_policy(client, db):
     assert response.status_code == 200
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-eval" not in csp and "object-src 'none'" in csp
+
+
+def test_json_clients_get_the_json_shape_outside_the_api_too(client, db):
+    shaped(client.get("/models/a/b/", HTTP_ACCEPT="application/json"), 404, "not_found")
+    shaped(client.get("/nothing/here/", HTTP_ACCEPT="application/json"), 404, "not_found")
+    shaped(client.get("/healthz?x=%00"), 400, "bad_parameter")
+    page = client.get("/nothing/here/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

@@ -78,3 +78,17 @@ def test_sign_up_refuses_weak_passwords(client, password, message):
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not get_user_model().objects.filter(username="carol").exists()
+
+
+def test_accounts_from_one_address_are_limited_per_hour(client, settings):
+    settings.SIGNUPS_PER_HOUR = 2
+    statuses = []
+    for i in range(3):
+        statuses.append(client.post("/accounts/signup/", {"username": f"bulk{i}", "password1": "bulk-long-pass-77",
+                                                          "password2": "bulk-long-pass-77"}).status_code)
+        client.logout()
+    assert statuses == [302, 302, 429]
+    assert get_user_model().objects.filter(username__startswith="bulk").count() == 2
+    other = client.post("/accounts/signup/", {"username": "elsewhere", "password1": "bulk-long-pass-77",
+                                              "password2": "bulk-long-pass-77"}, REMOTE_ADDR="198.51.100.30")
+    assert other.status_code == 302

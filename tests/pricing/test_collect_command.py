@@ -194,3 +194,11 @@ def test_every_price_points_at_the_exact_payload_that_stated_it(server, monkeypa
             assert "endpoints" not in json.dumps(body)
         else:
             assert body["data"]["id"] == period.offer.provider_model_id or body["data"]["id"] == period.provider_model_id
+
+
+
+def test_a_saved_capture_newer_than_every_run_alerts_like_a_live_run():
+    collect("openrouter", "--from-file", str(MODELS_2025), "--at", "2025-05-23T00:00:00Z")
+    collect("openrouter", "--from-file", str(MODELS_2026), "--at", "2026-08-22T00:00:00Z")
+    events = ChangeEvent.objects.filter(kind="price")
+    assert events.count() == 2 and all(e.notify for e in events)

@@ -52,7 +52,8 @@ def check_against_truth(days: list[Day], remove_after_days: int = 3) -> None:
     real = truth(days, remove_after_days)
     offers = {(o.model.slug, (o.provider.slug, o.variant)): o for o in Offer.objects.select_related("model", "provider")}
     wrong = []
-    for at, model, key, input_price, output_price in real.prices:
+    for at, model, tag, input_price, output_price in real.prices:
+        key = offer_key(tag)
         period = price_at(offers[(model, key)], at)
         if period is None or (period.input, period.output) != (input_price, output_price):
             wrong.append((model, key, at, input_price, period and period.input))
@@ -249,8 +250,52 @@ def test_a_manifest_names_what_is_wrong_with_it(tmp_path):
         call_command("import_history", "openrouter", str(undated), stdout=StringIO())
 
 
-def test_replayed_history_alerts_nobody(tmp_path):
+def test_an_imported_archive_alerts_nobody(tmp_path):
     days = series(4, seed=4, delist=False)
-    for day in days:
+    manifest = write_archive(days, tmp_path / "bodies")
+    call_command("import_history", "openrouter", str(manifest), stdout=StringIO())
+    assert ChangeEvent.objects.filter(kind="price").exists()
+    assert not ChangeEvent.objects.filter(notify=True).exists()
+
+
+def test_a_capture_older_than_the_newest_run_is_history_and_alerts_nobody(tmp_path):
+    days = series(4, seed=4, delist=False)
+    newest = max(day.at for day in days)
+    collect("--from-file", str(save(tmp_path, days[0], "first.json")), "--at", (newest + timedelta(days=1)).isoformat())
+    for day in days:  # replayed after a newer run exists: each capture is older than it
         collect("--from-file", str(save(tmp_path, day)), "--at", day.at.isoformat())
-    assert ChangeEvent.objects.exists() and not ChangeEvent.objects.filter(notify=True).exists()
+    assert ChangeEvent.objects.exists()
+    assert not ChangeEvent.objects.filter(notify=True).exists()
+
+
+def test_an_unreadable_body_for_an_instant_that_has_a_run_leaves_that_run_as_it_was(tmp_path):
+    collect("--from-file", str(save(tmp_path, captured(LLAMA))), "--at", START.isoformat())
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"data": {"id": "deepseek/deepseek-r1", "endpoints": "nope"}}')
+    with pytest.raises(CommandError, match="cannot be read"):
+        collect("--from-file", str(broken), "--at", START.isoformat())
+    run = CollectionRun.objects.get()
+    assert (run.status, run.payloads.count(), run.n_seen) == ("complete", 1, len(captured(LLAMA).endpoints))
+
+
+def test_the_same_body_at_another_instant_says_it_was_seen_before(tmp_path):
+    path = save(tmp_path, captured(R1))
+    collect("--from-file", str(path), "--at", START.isoformat())
+    out = collect("--from-file", str(path), "--at", (START + timedelta(days=1)).isoformat())
+    assert "the same content was ingested before" in out
+    assert PricePeriod.objects.filter(last_seen=START + timedelta(days=1)).count() == 2
+
+
+def test_a_refused_capture_stays_refused_and_visible_when_the_archive_is_imported_again(tmp_path):
+    models = json.loads((Path(__file__).resolve().parent.parent / "providers" / "fixtures" / "openrouter"
+                         / "models.json").read_text())
+    (tmp_path / "models-2026-08-21.json").write_text(json.dumps(models))
+    models["data"] = models["data"][:2]  # a broken listing: 2 of 17 models
+    (tmp_path / "models-2026-08-22.json").write_text(json.dumps(models))
+    for _ in range(2):
+        out = StringIO()
+        with pytest.raises(CommandError, match="1 of 2 captures were not applied"):
+            call_command("import_history", "openrouter", str(tmp_path), stdout=out)
+        assert "lost more than half" in out.getvalue() or "refused before" in out.getvalue()
+    assert list(CollectionRun.objects.order_by("slot").values_list("status", flat=True)) == ["complete", "refused"]
+    assert not ChangeEvent.objects.filter(kind="removed").exists()

@@ -81,3 +81,13 @@ def test_offers_a_later_complete_listing_leaves_out_stop_being_current():
     assert PricePeriod.objects.filter(offer__model__slug="meta-llama/llama-3.1-405b-instruct",
                                       source__slug="openrouter", valid_to__isnull=True
                                       ).exclude(offer__provider__slug="openrouter").count() == 6
+
+
+def test_the_snapshot_keeps_sambanovas_discount_beside_the_price_paid():
+    load()
+    sambanova = Offer.objects.get(model__slug="meta-llama/llama-3.3-70b-instruct", provider__slug="sambanova")
+    period = sambanova.periods.get(source__slug="openrouter", valid_to__isnull=True)
+    assert (period.input, period.output) == (Decimal("0.45"), Decimal("0.9"))
+    assert period.extra["discount"] == "0.25" and period.extra["list_price"] == {"input": "0.6", "output": "1.2"}
+    # 2025-06-27 listed SambaNova's one endpoint at its list price; one offer, one price change.
+    assert sambanova.periods.filter(source__slug="openrouter").count() == 2

@@ -159,17 +159,19 @@ def read_open(
         "id", "offer_id", "n_missed", "state_hash", "offer__provider_id", "offer__model_id", "offer__variant",
         *(f"offer__{name}" for name in ATTRIBUTES), "offer__current_period_id",
     )
-    for period_id, offer_id, n_missed, digest, provider_id, model_id, variant, *attrs, current_id in rows:
+    find = keyed.get
+    for period_id, offer_id, n_missed, digest, provider_id, model_id, variant, quantization, context, status, \
+            current_id in rows:
         open_periods[offer_id] = make_period((period_id, offer_id, n_missed, digest))
         key = (provider_id, model_id, variant)  # equal to (and hashed as) the OfferKey in ``keyed``
-        group = keyed.get(key)  # type: ignore[call-overload]
+        group = find(key)  # type: ignore[call-overload]
         if group is None:
             continue
         offer_ids[key] = offer_id  # type: ignore[index]
         quote = group[-1]
-        if [quote.quantization, quote.context_length, quote.status] != attrs:
+        if quote.quantization != quantization or quote.context_length != context or quote.status != status:
             # The offer's current price is this open period (or it has none): its attributes follow us.
-            known_attrs[offer_id] = KnownAttributes(attrs[0], attrs[1], attrs[2], current_id in (None, period_id))
+            known_attrs[offer_id] = KnownAttributes(quantization, context, status, current_id in (None, period_id))
     return open_periods, offer_ids, known_attrs
 
 

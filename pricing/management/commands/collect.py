@@ -71,8 +71,8 @@ class Command(BaseCommand):
         if outcome.run is not None and outcome.action != "already":
             self._summary(console, [outcome.run])
         console.print(f"{slug} at {when.isoformat()}: {outcome.action}"
-                      + (f": {outcome.message}" if outcome.message else ""), markup=False)
-        if outcome.action == "refused":
+                      + (f": {outcome.message}" if outcome.message else ""), markup=False, soft_wrap=True)
+        if outcome.action == "refused":  # nothing was stored; a failed run is in the table above
             raise CommandError(f"not applied: {outcome.message}")
 
     def _summary(self, console: Console, done) -> None:

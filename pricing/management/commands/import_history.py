@@ -48,12 +48,15 @@ class Command(BaseCommand):
             for capture in captures:
                 progress.update(task, description=f"{source} {capture.at:%Y-%m-%d %H:%M}Z")
                 try:
-                    outcomes.append(archive.replay(source, capture.paths, capture.at, kind=kind, trigger="archive"))
+                    outcomes.append(archive.replay(source, capture.paths, capture.at, kind=kind, trigger="archive",
+                                                   notify=False))
                 except archive.ArchiveError as exc:
                     raise CommandError(str(exc)) from None
                 progress.advance(task)
         self._summary(console, source, outcomes)
-        not_applied = [o for o in outcomes if o.action == "refused"]
+        not_applied = [o for o in outcomes if o.action in ("refused", "failed")]
+        for o in not_applied:  # in full, not cut to a table cell
+            console.print(f"not applied: {o.at:%Y-%m-%d %H:%M:%S}Z: {o.message}", markup=False, soft_wrap=True)
         if not_applied:
             raise CommandError(f"{len(not_applied)} of {len(outcomes)} captures were not applied (see the table)")
 
@@ -62,7 +65,7 @@ class Command(BaseCommand):
         for column in ("fetched at", "files", "result", "run", "status", "seen", "new", "changed", "removed",
                        "rejected", "note"):
             table.add_column(column)
-        shown = outcomes if len(outcomes) <= ROWS_IN_FULL else [o for o in outcomes if o.action == "refused"]
+        shown = outcomes if len(outcomes) <= ROWS_IN_FULL else [o for o in outcomes if not o.applied and o.action != "already"]
         for o in shown:
             run = o.run
             figures = [str(getattr(run, f"n_{name}", "")) if run is not None and o.applied else ""
