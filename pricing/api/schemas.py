@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field
 
-from pricing.quality.schemas import CompareQualityOut
+from pricing.quality.schemas import CompareQualityOut, ModelScoreOut
 
 # A plain decimal numeral as money.plain() writes it: no exponent, no sign, no float rounding.
 DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
@@ -63,6 +63,8 @@ class ModelOut(Schema):
     first_party: str | None = Field(description="slug of the provider that made the model, if it sells it")
     n_offers: int = Field(description="number of live offers (provider x variant) with a current price")
     cheapest: CheapestOut | None = Field(description="the cheapest live paid offer at the mix, or null when none")
+    score: ModelScoreOut | None = Field(None, description="with benchmark=<slug>: the model's score on it and points "
+                                                          "per dollar; null without benchmark= or without a score")
 
 
 class ModelsOut(Page):

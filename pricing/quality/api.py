@@ -92,3 +92,4 @@ def compare_block(models: list, refs: list[Reference], as_of: datetime | None = 
                              best=dict(zip(slugs, c.best, strict=True)), ties=c.ties)
               for c in q.coverage(lines, len(models))]
     return s.CompareQualityOut(benchmarks=out_lines, pairs=pairs, best_counts=counts)
+

@@ -66,7 +66,7 @@ def better(bench: Benchmark, x: Decimal, y: Decimal) -> int:
     return 1 if (x > y) == bench.higher_is_better else -1
 
 
-def _pick(candidates: list[Score], covered: dict[str, int]) -> Score:
+def pick(candidates: list[Score], covered: dict[str, int]) -> Score:
     """When several evaluators scored a model on a benchmark, take the one who scored the most of
     the compared models (like for like), then the newest, then by name, so the choice is stable."""
     return sorted(candidates, key=lambda s: (-covered[s.evaluator], -(s.evaluated_on.toordinal() if s.evaluated_on
@@ -91,7 +91,7 @@ def table(models: list[Model], as_of: date | None = None) -> list[Line]:
         for items in by_model.values():
             for evaluator in {s.evaluator for s in items}:
                 covered[evaluator] += 1
-        line = Line(benches[bench_id], [_pick(by_model[m], covered) if by_model.get(m) else None for m in ids])
+        line = Line(benches[bench_id], [pick(by_model[m], covered) if by_model.get(m) else None for m in ids])
         scored = [(i, s.value) for i, s in enumerate(line.scores) if s is not None]
         if len(scored) >= 2:
             top = scored[0][1]

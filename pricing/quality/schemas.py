@@ -88,3 +88,13 @@ class CompareQualityOut(Schema):
     benchmarks: list[LineOut] = Field(description="every benchmark at least one of the models was run on")
     pairs: list[QualityPairOut] = Field(description="every pair (a before b in the request)")
     best_counts: list[BestCountOut] = Field(description="who is best how often, over all and per model's set")
+
+
+class ModelScoreOut(Schema):
+    benchmark: str = Field(description="benchmark slug asked for with benchmark=")
+    score: str = Field(description="the model's score on it, as a decimal string", pattern=SCORE_PATTERN)
+    evaluator: str = Field(description="who ran it")
+    self_reported: bool = Field(description="true when run by the model's maker")
+    citation: str = Field(description="where the score is written")
+    score_per_dollar: str | None = Field(description=PER_DOLLAR + "; the price is the item's cheapest offer at the mix",
+                                         pattern=r"^[0-9]+(\.[0-9]+)?$")

@@ -82,3 +82,33 @@ def test_the_new_endpoints_are_in_the_openapi_schema(openapi):
     assert "quality" in compare["properties"] and "quality" in compare["required"]
     score = openapi["components"]["schemas"]["ScoreOut"]["properties"]
     assert "self_reported" in score and "citation" in score and "evaluator" in score
+
+
+def test_the_models_list_ranks_by_points_per_dollar_on_a_benchmark(client, snap, valid):
+    path = "/api/v1/models"
+    body = valid(client.get(path, {"benchmark": "gpqa-diamond-pass1", "sort": "score_per_dollar", "limit": 3}), path)
+    firsts = [(i["slug"], i["score"]["score_per_dollar"]) for i in body["items"]]
+    per_dollar = [float(v) for _, v in firsts]
+    assert per_dollar == sorted(per_dollar, reverse=True) and len(firsts) == 3
+    # The next page carries on, and models without a score come after every model with one.
+    every = valid(client.get(path, {"benchmark": "gpqa-diamond-pass1", "sort": "score_per_dollar", "limit": 500}),
+                  path)["items"]
+    assert [i["slug"] for i in every[:3]] == [s for s, _ in firsts]
+    scored = [i for i in every if i["score"]]
+    assert len(scored) == 6 and every[: len(scored)] == scored
+    r1 = next(i for i in scored if i["slug"] == R1)
+    assert r1["score"]["score"] == "71.5" and r1["score"]["self_reported"] is True
+    expected = (71.5 / float(r1["cheapest"]["mix"]))
+    assert abs(float(r1["score"]["score_per_dollar"]) - expected) < 0.01
+    nxt = valid(client.get(path, {"benchmark": "gpqa-diamond-pass1", "sort": "score_per_dollar", "limit": 3,
+                                  "offset": 3}), path)
+    assert [i["slug"] for i in nxt["items"]] == [i["slug"] for i in every[3:6]]
+
+
+def test_the_models_list_without_a_benchmark_is_unchanged_and_bad_asks_are_refused(client, snap):
+    body = client.get("/api/v1/models").json()
+    assert all(i["score"] is None for i in body["items"])
+    assert [i["slug"] for i in body["items"]] == sorted(i["slug"] for i in body["items"])
+    assert client.get("/api/v1/models?sort=score_per_dollar").status_code == 400
+    assert client.get("/api/v1/models?benchmark=nope").status_code == 404
+    assert client.get("/api/v1/models?sort=price").status_code == 400
