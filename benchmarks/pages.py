@@ -1,4 +1,4 @@
-"""Server-side cost of the model and compare pages against a trivial page on the same setup.
+"""Server-side cost of the model, compare and index pages against a trivial page on the same setup.
 
 `python -m benchmarks pages [--offers 1000] [--iterations 30] [--postgres]`
 
@@ -149,7 +149,9 @@ def main(argv: list[str]) -> None:
     trivial_url = "/search/?q="
     model_url = "/models/lab/model-0/"
     compare_url = "/compare/?models=lab/model-0,lab/model-1&basis=cheapest"
-    for url in (trivial_url, model_url, compare_url, model_url + "?range=1y", model_url + "?range=7d"):
+    models_url, providers_url = "/models/", "/providers/"
+    for url in (trivial_url, model_url, compare_url, model_url + "?range=1y", model_url + "?range=7d", models_url,
+                providers_url):
         client.get(url)  # warm imports, template loading, connections
 
     n = args.iterations
@@ -161,6 +163,10 @@ def main(argv: list[str]) -> None:
     compare = _median_ms(client, compare_url, n)
     compare_asof = _median_ms(client, compare_url + f"&as_of={(now - timedelta(days=180)).date()}", n,
                               before=cache.clear)
+    models_cold = _median_ms(client, models_url, n, before=cache.clear)
+    models_warm = _median_ms(client, models_url, n)
+    providers_cold = _median_ms(client, providers_url, n, before=cache.clear)
+    providers_warm = _median_ms(client, providers_url, n)
 
     model_response = client.get(model_url)
     figures = _figures(model_response.content)
@@ -180,6 +186,10 @@ def main(argv: list[str]) -> None:
           f"ratio {compare_cold / trivial:.1f}x")
     print(f"compare page, figures cached:          {compare:.2f} ms  ratio {compare / trivial:.1f}x")
     print(f"compare page, as_of 180 days ago, rebuilt: {compare_asof:.2f} ms  ratio {compare_asof / trivial:.1f}x")
+    print(f"models index, market rebuilt:   {models_cold:.2f} ms  ratio {models_cold / trivial:.1f}x")
+    print(f"models index, market cached:    {models_warm:.2f} ms  ratio {models_warm / trivial:.1f}x")
+    print(f"providers index, market rebuilt: {providers_cold:.2f} ms  ratio {providers_cold / trivial:.1f}x")
+    print(f"providers index, market cached:  {providers_warm:.2f} ms  ratio {providers_warm / trivial:.1f}x")
     print(f"chart data, model page (90d latency): {size(figures)} bytes "
           f"(history {size(figures.get('history'))}, latency {size(figures.get('latency'))})")
     print(f"chart data, model page (1y latency):  {size(year_figures)} bytes")

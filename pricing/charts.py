@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from pricing.models import PricePeriod
 from pricing.money import usd
 from pricing.queries import OfferRow, Reference, blended
-from pricing.queries.pages import PerfHistory
+from pricing.queries.model_page import PerfHistory
 
 PERF_SOURCE_LABELS = {"openrouter": "OpenRouter", "huggingface": "Hugging Face router"}
 LAYOUT = dict(

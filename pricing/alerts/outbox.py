@@ -27,8 +27,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from pricing.models import ChangeEvent, CollectionRun, Source
+from pricing.models import ChangeEvent
 from pricing.queries import QueryError, parse_id
+from pricing.queries.freshness import sources_with_freshness
 
 from . import rules as rule_logic
 from .deadline import send_deadline
@@ -182,6 +183,8 @@ def _record(rule: Rule, channel: Channel, key: str, summary: str, data: dict, no
 # ---- stale sources ------------------------------------------------------------------------
 
 def check_stale(now: datetime | None = None) -> int:
+    """One delivery per staleness episode of a source, judged by the one freshness definition
+    (``pricing.queries.freshness``: the last complete or partial run) against the rule's hours."""
     now = now or timezone.now()
     stale_rules = list(
         Rule.objects.filter(paused=False, condition=Rule.Condition.STALE, stale_hours__isnull=False)
@@ -190,27 +193,19 @@ def check_stale(now: datetime | None = None) -> int:
     if not stale_rules:
         return 0
     made = 0
-    sources = {s.id: s for s in Source.objects.filter(enabled=True)}
-    last: dict[int, CollectionRun | None] = {}
+    sources = {s.id: s for s in sources_with_freshness()}
     for rule in stale_rules:
-        targets = [rule.source] if rule.source_id else list(sources.values())
+        # A rule naming a source watches it; a rule for any source watches the enabled ones.
+        targets = [sources[rule.source_id]] if rule.source_id else [s for s in sources.values() if s.enabled]
         for source in targets:
-            if source.id not in last:
-                last[source.id] = (
-                    CollectionRun.objects.filter(source=source, status=CollectionRun.Status.COMPLETE)
-                    .order_by("-finished", "-slot").only("id", "finished", "slot").first()
-                )
-            run = last[source.id]
-            seen = (run.finished or run.slot) if run else None
-            if seen is None:
-                # Never completed: stale since the rule was made, not since the epoch.
-                seen = rule.created
+            # Never fresh: stale since the rule was made, not since the epoch.
+            seen = source.last_fresh or rule.created
             if now - seen <= timedelta(hours=rule.stale_hours):
                 continue
             hours = int((now - seen).total_seconds() // 3600)
             summary = f"{source.slug}: no complete run for {hours} h (last: {seen:%Y-%m-%d %H:%M} UTC)"
             data = {"kind": "stale", "source": source.slug, "last_complete": seen.isoformat()}
-            key = f"stale:{source.id}:{run.id if run else 0}"
+            key = f"stale:{source.id}:{source.last_fresh_id or 0}"
             for channel in rule.channels.all():
                 if channel.can_receive and _record(rule, channel, key, summary, data, now):
                     made += 1

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from pricing.models import ChangeEvent, Offer
 from pricing.money import plain
-from pricing.queries import blended, offers_for_models
+from pricing.queries import blended, comparable, offers_for_models
 
 from .models import Rule
 
@@ -66,7 +66,7 @@ class Context:
         key = (model.id, at, mix)
         if key not in self.cheapest_memo:
             rows = offers_for_models([model], as_of=at, mix=mix, perf=False).get(model.id, [])
-            priced = [r for r in rows if r.is_priced and r.price_kind == "fixed"]
+            priced = comparable(rows)  # current host offers at a fixed price, as every figure uses
             best = min(priced, key=lambda r: (r.blended, r.provider_slug), default=None)
             self.cheapest_memo[key] = (best.offer_id, best.blended, best.provider_slug) if best else (None, None, "")
         return self.cheapest_memo[key]

@@ -7,16 +7,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
-from pydantic import BeforeValidator
+from ninja import Query, Router, Schema
+from pydantic import BeforeValidator, Field
 
 from pricing import exports
 from pricing.api import render
 from pricing.api import schemas as s
 from pricing.api.http import Built, respond
 from pricing.quality.model_list import models_with_scores
+from pricing.queries import OfferFilter, Workload, check_instant, parse_mix
 from pricing.queries import api as q
-from pricing.queries import check_instant, parse_mix
 
 router = Router(tags=["models"])
 
@@ -40,6 +40,43 @@ def _iso_only(value: object) -> object:
 # An ISO-8601 instant from a query parameter, within the range pricing.queries.check_instant allows.
 Instant = Annotated[datetime, BeforeValidator(_iso_only)]
 AS_OF = Query(None, description="show prices as they stood at this instant (ISO-8601, UTC if no offset)")
+
+class OfferFilterQuery(Schema):
+    """The offer filters, read by the queries layer from the query string (one parser for pages
+    and API, ``pricing.queries.filters``); declared here so the OpenAPI document describes them."""
+
+    quantization: str | None = Field(None, max_length=200, description=(
+        "only these quantizations, comma-separated: fp32, bf16, fp16, fp8, int8, fp6, int6, fp4, int4, nf4, "
+        "mxfp4, nvfp4, unknown"))
+    min_precision: str | None = Field(None, max_length=10, description=(
+        "only offers at least this precise, by bits per weight: fp32 > bf16 = fp16 > fp8 = int8 > fp6 = int6 > "
+        "fp4 = int4 = nf4 = mxfp4 = nvfp4; an unknown quantization never passes"))
+    max_ttft_ms: str | None = Field(None, max_length=20, description=(
+        "only offers whose median time to first token is at most this many milliseconds (offers without a "
+        "figure are left out)"))
+    min_tps: str | None = Field(None, max_length=20, description=(
+        "only offers whose median throughput is at least this many tokens per second (offers without a figure "
+        "are left out)"))
+    min_context: str | None = Field(None, max_length=20, description="only offers accepting at least this many "
+                                                                     "context tokens")
+    current_only: str | None = Field(None, max_length=5, description=(
+        "1 (default): only current offers, those still in their source's latest listing; 0: also offers no "
+        "longer listed, marked current=false with ended_at"))
+
+
+class HostFilterQuery(OfferFilterQuery):
+    hosts_only: str | None = Field(None, max_length=5, description=(
+        "1 (default): hosts only, labs selling their own model included; 0: aggregators (OpenRouter's own "
+        "price) too, marked provider_kind=aggregator"))
+
+
+class WorkloadQuery(Schema):
+    monthly_input: str | None = Field(None, max_length=30, description=(
+        "input tokens per month, e.g. 50000000 or 50M; with monthly_output gives monthly_cost and sorts by it"))
+    monthly_output: str | None = Field(None, max_length=30, description="output tokens per month, e.g. 10M")
+    cached_share: str | None = Field(None, max_length=10, description=(
+        "share of the input tokens read from the cache, 0 to 1 or a percentage (billed at the cached-input price "
+        "where an offer has one, at its input price otherwise)"))
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -81,7 +118,7 @@ def list_models(
                 params_total_b=render.dec(m.model.params_total_b), params_active_b=render.dec(m.model.params_active_b),
                 context_length=m.model.context_length,
                 first_party=m.model.first_party.slug if m.model.first_party_id else None,
-                n_offers=m.n_offers, cheapest=render.cheapest(m.cheapest, m.cheapest_row),
+                n_offers=m.n_offers, n_hosts=m.n_hosts, cheapest=render.cheapest(m.cheapest, m.cheapest_row),
                 score=scores.get(m.model.pk),
             )
             for m in rows
@@ -97,10 +134,13 @@ def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None
             limit: int = q.MAX_LIMIT, offset: int = 0) -> HttpResponse:
     mix_pair = parse_mix(mix)
     when = utc(as_of)
+    offer_filter = OfferFilter.parse(request.GET)
+    workload = Workload.parse(request.GET)
 
     def build() -> Built:
         model = q.model_by_slug(f"{author}/{name}")
-        rows, total = q.offers_of_model(model, as_of=when, mix=mix_pair, limit=limit, offset=offset)
+        rows, total = q.offers_of_model(model, as_of=when, mix=mix_pair, offer_filter=offer_filter,
+                                        workload=workload, limit=limit, offset=offset)
         seen = max((r.last_seen for r in rows if r.last_seen), default=None)
         if csv:
             stamp = f"-{when:%Y%m%dT%H%M%SZ}" if when else ""
@@ -108,7 +148,7 @@ def _offers(request: HttpRequest, author: str, name: str, as_of: datetime | None
                          f"{author}-{name}-offers{stamp}.csv")
         return Built(s.OffersOut(model=model.slug, as_of=when, mix=render.mix_text(mix_pair), count=total,
                                  limit=limit, offset=offset, next=_page_link(request, offset, limit, total),
-                                 items=[render.offer(r) for r in rows]), seen)
+                                 workload=render.workload(workload), items=[render.offer(r) for r in rows]), seen)
 
     return respond(request, build)
 
@@ -122,19 +162,24 @@ PAGE_PARAMS = dict(
 @router.get("/models/{author}/{name}/offers", response={200: s.OffersOut, **ERRORS}, openapi_extra=ALSO_CSV,
             summary="A model's offers now, or as of an instant")
 def model_offers(
-    request: HttpRequest, author: str, name: str, as_of: Instant | None = AS_OF, mix: str = MIX,
+    request: HttpRequest, author: str, name: str, filters: Query[HostFilterQuery], workload: Query[WorkloadQuery],
+    as_of: Instant | None = AS_OF, mix: str = MIX,
     format: Literal["json", "csv"] = Query("json", description="json, or csv for a spreadsheet"),
     limit: int = PAGE_PARAMS["limit"], offset: int = PAGE_PARAMS["offset"],
 ) -> HttpResponse:
-    """Live offers of the model (slug ``author/name``), cheapest blended first. Prices in USD per million tokens."""
+    """Current host offers of the model (slug ``author/name``), cheapest blended first (cheapest
+    monthly cost first when a workload is given). Prices in USD per million tokens; each offer
+    says when its price was last seen (``last_seen``) and its speed measured (``perf_at``)."""
     return _offers(request, author, name, as_of, mix, format == "csv", limit, offset)
 
 
 @router.get("/models/{author}/{name}/offers.csv", response=ERRORS, openapi_extra=ONLY_CSV,
             summary="A model's offers as CSV")
-def model_offers_csv(request: HttpRequest, author: str, name: str, as_of: Instant | None = AS_OF,
-                     mix: str = MIX, limit: int = PAGE_PARAMS["limit"],
-                     offset: int = PAGE_PARAMS["offset"]) -> HttpResponse:
+def model_offers_csv(
+    request: HttpRequest, author: str, name: str, filters: Query[HostFilterQuery], workload: Query[WorkloadQuery],
+    as_of: Instant | None = AS_OF, mix: str = MIX, limit: int = PAGE_PARAMS["limit"],
+    offset: int = PAGE_PARAMS["offset"],
+) -> HttpResponse:
     return _offers(request, author, name, as_of, mix, True, limit, offset)
 
 

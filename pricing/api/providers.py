@@ -7,10 +7,10 @@ from ninja import Query, Router
 
 from pricing.api import render
 from pricing.api import schemas as s
-from pricing.api.catalog import ERRORS, MIX, _page_link
+from pricing.api.catalog import ERRORS, MIX, OfferFilterQuery, _page_link
 from pricing.api.http import Built, respond
+from pricing.queries import OfferFilter, parse_mix
 from pricing.queries import api as q
-from pricing.queries import parse_mix
 
 router = Router(tags=["providers"])
 
@@ -32,21 +32,23 @@ def list_providers(
 
 
 @router.get("/providers/{slug}", response={200: s.ProviderDetailOut, **ERRORS},
-            summary="A provider and its live offers")
+            summary="A provider and its current offers, a page at a time")
 def provider_detail(
-    request: HttpRequest, slug: str, mix: str = MIX,
+    request: HttpRequest, slug: str, filters: Query[OfferFilterQuery], mix: str = MIX,
     limit: int = Query(q.MAX_LIMIT, ge=1, le=q.MAX_LIMIT, description="most offers per page"),
     offset: int = Query(0, ge=0, le=q.MAX_OFFSET, description="offers to skip"),
 ) -> HttpResponse:
+    """The offers of one provider (an aggregator's own offers too), by model then variant."""
     mix_pair = parse_mix(mix)
+    offer_filter = OfferFilter.parse(request.GET)
 
     def build() -> Built:
         provider = q.provider_by_slug(slug)
-        page = q.offers_of_provider(provider, mix=mix_pair, limit=limit, offset=offset)
+        page = q.offers_of_provider(provider, mix=mix_pair, limit=limit, offset=offset, offer_filter=offer_filter)
         seen = max((r.last_seen for r in page.rows if r.last_seen), default=None)
-        return Built(s.ProviderDetailOut(provider=render.provider(provider, page.total, page.n_models),
-                                         mix=render.mix_text(mix_pair), count=page.total, limit=limit, offset=offset,
-                                         next=_page_link(request, offset, limit, page.total),
-                                         offers=[render.offer(r) for r in page.rows]), seen)
+        return Built(s.ProviderDetailOut(
+            count=page.total, limit=limit, offset=offset, next=_page_link(request, offset, limit, page.total),
+            provider=render.provider(provider, page.total, page.n_models), mix=render.mix_text(mix_pair),
+            offers=[render.offer(r) for r in page.rows]), seen)
 
     return respond(request, build)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pricing.api import schemas as s
 from pricing.models import ChangeEvent, CollectionRun, PricePeriod, Provider, Source
 from pricing.money import plain
-from pricing.queries import OfferRow, Reference
+from pricing.queries import OfferRow, Reference, Workload
 
 
 def dec(value: Decimal | None) -> str | None:
@@ -60,7 +60,19 @@ def offer(row: OfferRow) -> s.OfferOut:
         valid_from=row.valid_from,
         first_seen=row.first_seen,
         last_seen=row.last_seen,
+        provider_kind=row.provider_kind,
+        current=row.current,
+        ended_at=row.ended_at,
+        stale=row.stale,
+        monthly_cost=dec(row.monthly_cost),
     )
+
+
+def workload(w: Workload | None) -> s.WorkloadOut | None:
+    if w is None:
+        return None
+    return s.WorkloadOut(monthly_input=plain(w.monthly_input), monthly_output=plain(w.monthly_output),
+                         cached_share=plain(w.cached_share))
 
 
 def cheapest(ref: Reference, row: OfferRow | None) -> s.CheapestOut | None:
@@ -68,7 +80,7 @@ def cheapest(ref: Reference, row: OfferRow | None) -> s.CheapestOut | None:
         return None
     return s.CheapestOut(
         provider=ref.provider_slug, variant=row.variant if row else "", input=dec(ref.input), output=dec(ref.output),
-        mix=dec(ref.blended), source=ref.source_slug,
+        mix=dec(ref.blended), source=ref.source_slug, last_seen=ref.last_seen, stale=ref.stale,
     )
 
 
@@ -119,6 +131,7 @@ def source_status(src: Source) -> s.SourceStatusOut:
     return s.SourceStatusOut(
         source=src.slug, name=src.name, kind=src.kind, enabled=src.enabled, last_complete=src.last_complete,
         last_slot=src.last_slot, last_status=src.last_status, n_failed=src.n_failed,
+        failed_since=src.failed_since, stale=src.stale,
     )
 
 

@@ -50,6 +50,8 @@ class CheapestOut(Schema):
     output: str | None = _money("output price")
     mix: str | None = _money("blended price at the request's input:output mix")
     source: str = Field(description="slug of the source the price came from")
+    last_seen: datetime | None = Field(None, description="when this price was last seen, UTC")
+    stale: bool = Field(False, description="whether its source's last complete run is older than its staleness limit")
 
 
 class ModelOut(Schema):
@@ -61,8 +63,11 @@ class ModelOut(Schema):
     params_active_b: str | None = _dec("parameters active per token (mixture of experts), billions")
     context_length: int | None = Field(description="longest context the model supports, tokens")
     first_party: str | None = Field(description="slug of the provider that made the model, if it sells it")
-    n_offers: int = Field(description="number of live offers (provider x variant) with a current price")
-    cheapest: CheapestOut | None = Field(description="the cheapest live paid offer at the mix, or null when none")
+    n_offers: int = Field(description="number of current offers (provider x variant) with a price, hosts only")
+    n_hosts: int = Field(0, description="number of hosts with a current offer (labs selling their own model count; "
+                                        "aggregators do not)")
+    cheapest: CheapestOut | None = Field(description="the cheapest current paid host offer at the mix (never an "
+                                                     "aggregator), or null when none")
     score: ModelScoreOut | None = Field(None, description="with benchmark=<slug>: the model's score on it and points "
                                                           "per dollar; null without benchmark= or without a score")
 
@@ -104,13 +109,30 @@ class OfferOut(Schema):
     source_kind: str = Field(description="api (the host's own), aggregator, curated or probe")
     valid_from: datetime | None = Field(description="since when this price holds, UTC")
     first_seen: datetime | None = Field(description="when this price was first seen, UTC")
-    last_seen: datetime | None = Field(description="when this price was last confirmed, UTC")
+    last_seen: datetime | None = Field(description="when this price was last confirmed (seen), UTC")
+    provider_kind: str = Field("host", description="lab (first-party), host or aggregator")
+    current: bool = Field(True, description="whether the offer is in its source's latest listing; false only with "
+                                            "current_only=0")
+    ended_at: datetime | None = Field(None, description="for an offer no longer current: when it was first found "
+                                                        "missing (or ended), UTC")
+    stale: bool = Field(False, description="whether its source's last complete run is older than its staleness "
+                                           "limit: the price is still used, and may be out of date")
+    monthly_cost: str | None = Field(None, description="USD per month for the request's workload (monthly_input, "
+                                                       "monthly_output, cached_share), to the cent; null without one",
+                                     pattern=DECIMAL_PATTERN)
+
+
+class WorkloadOut(Schema):
+    monthly_input: str = Field(description="input tokens per month", pattern=DECIMAL_PATTERN)
+    monthly_output: str = Field(description="output tokens per month", pattern=DECIMAL_PATTERN)
+    cached_share: str = Field(description="share of input tokens read from the cache, 0 to 1", pattern=DECIMAL_PATTERN)
 
 
 class OffersOut(Page):
     model: str = Field(description="canonical model slug")
     as_of: datetime | None = Field(description="the instant the offers are shown at, UTC; null means now")
     mix: str = Field(description="input:output token mix used for blended prices")
+    workload: WorkloadOut | None = Field(None, description="the workload monthly_cost is computed for, or null")
     items: list[OfferOut]
 
 
@@ -184,7 +206,8 @@ class ProvidersOut(Page):
 class ProviderDetailOut(Page):
     provider: ProviderOut
     mix: str = Field(description="input:output token mix used for blended prices")
-    offers: list[OfferOut] = Field(description="a page of the provider's live offers by model (limit, offset)")
+    offers: list[OfferOut] = Field(description="a page of the provider's current offers by model, then variant "
+                                               "(limit, offset)")
 
 
 class ChangeOut(Schema):
@@ -217,6 +240,10 @@ class SourceStatusOut(Schema):
     last_slot: datetime | None = Field(description="schedule slot of the newest run, UTC")
     last_status: str | None = Field(description="status of the newest run")
     n_failed: int = Field(description="failed or refused runs on record")
+    failed_since: int = Field(description="failed or refused runs since the last complete or partial one")
+    stale: bool = Field(description="whether the last complete or partial run is older than the source's staleness "
+                                    "limit (three collection intervals, or three days without a schedule); a stale "
+                                    "source's prices are still used, and marked stale on each offer")
 
 
 class RunOut(Schema):

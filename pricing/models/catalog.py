@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from pricing.models.querysets import OfferQuerySet, SourceQuerySet
+
 
 class Source(models.Model):
     """Where prices come from (a collector, or a curated dataset in the bundled snapshot)."""
@@ -22,6 +24,8 @@ class Source(models.Model):
     # an aggregator over a curated table.
     weight = models.PositiveSmallIntegerField(default=50)
     enabled = models.BooleanField(default=True)
+
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]
@@ -125,6 +129,8 @@ class Offer(models.Model):
     current_period = models.ForeignKey(
         "pricing.PricePeriod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = OfferQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
+from pricing.models.querysets import PricePeriodQuerySet
+
 # A price above this (USD per million tokens) is a unit slip. Kept in step with
 # providers.units.MAX_PER_MILLION; the CHECK constraints below are the database's backstop.
 PRICE_MAX = Decimal("5000")
@@ -89,6 +91,8 @@ class PricePeriod(PriceState):
     # Complete runs of this source in a row that did not list the offer; "removed" after several.
     n_missed = models.PositiveSmallIntegerField(default=0)
     state_hash = models.CharField(max_length=16, blank=True, help_text="fingerprint of the price state")
+
+    objects = PricePeriodQuerySet.as_manager()
 
     class Meta:
         constraints = [

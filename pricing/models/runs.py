@@ -7,6 +7,8 @@ import hashlib
 
 from django.db import models
 
+from pricing.models.querysets import CollectionRunQuerySet
+
 
 class CollectionRun(models.Model):
     """One sweep of one source for one schedule slot. ``(source, slot)`` is unique, so a second
@@ -43,6 +45,8 @@ class CollectionRun(models.Model):
     n_samples = models.PositiveIntegerField(default=0)
     n_held = models.PositiveIntegerField(default=0, help_text="new models/offers held over the per-run cap")
     error = models.TextField(blank=True)
+
+    objects = CollectionRunQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "slot"], name="pricing_run_unique_slot")]

@@ -8,25 +8,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Window
+from django.db.models import Count, Max, Q, Subquery, Window
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from pricing.models import ChangeEvent, CollectionRun, Model, Offer, PricePeriod, Provider, Source
-from pricing.queries import (
-    DEFAULT_MIX,
-    MAX_ID,
-    OfferRow,
-    QueryError,
-    Reference,
-    _attach_perf,
-    _row,
-    check_instant,
-    offers_for_models,
-    reference,
-)
+from pricing.models.querysets import is_stale
+from pricing.queries.base import DEFAULT_MIX, MAX_ID, QueryError, check_instant
+from pricing.queries.cost import Workload
+from pricing.queries.filters import OfferFilter
+from pricing.queries.offers import OfferRow, Reference, _attach_perf, offers_for_models, reference
 
 MAX_LIMIT = 500
 MAX_HISTORY_LIMIT = 5000
@@ -82,17 +76,15 @@ class ModelSummary:
     n_offers: int
     cheapest: Reference
     cheapest_row: OfferRow | None
-
-
-def _live_offers() -> Q:
-    return Q(offers__gone_at__isnull=True, offers__current_period__isnull=False)
+    n_hosts: int = 0
 
 
 def models_page(
     *, open_weights: bool | None = None, author: str | None = None, q: str | None = None, limit: int = 100,
     offset: int = 0, mix: tuple[int, int] = DEFAULT_MIX,
 ) -> tuple[list[ModelSummary], int]:
-    """A page of models with their number of live offers and cheapest paid offer (three queries)."""
+    """A page of models with their number of current offers and hosts, and their cheapest current
+    host offer (four queries)."""
     check_page(limit, offset)
     models = Model.objects.select_related("first_party")
     if open_weights is not None:
@@ -102,56 +94,74 @@ def models_page(
     if q:
         models = models.filter(Q(slug__icontains=q) | Q(name__icontains=q))
     total = models.count()
-    page = list(models.annotate(n_live=Count("offers", filter=_live_offers())).order_by("slug")[offset : offset + limit])
+    page = list(models.order_by("slug")[offset : offset + limit])
     rows = offers_for_models(page, mix=mix, perf=False) if page else {}
     out = []
     for model in page:
-        ref = reference(model, rows.get(model.id, []), "cheapest", mix)
-        row = next((r for r in rows.get(model.id, []) if r.offer_id == ref.offer_id), None)
-        out.append(ModelSummary(model, model.n_live, ref, row))
+        group = rows.get(model.id, [])
+        ref = reference(model, group, "cheapest", mix)
+        row = next((r for r in group if r.offer_id == ref.offer_id), None)
+        n_hosts = len({r.provider_slug for r in group if r.is_host})
+        out.append(ModelSummary(model, sum(1 for r in group if r.is_priced), ref, row, n_hosts))
     return out, total
 
 
 # Offers ---------------------------------------------------------------------------------------
 
 
-def offers_of_model(model: Model, *, as_of: datetime | None, mix: tuple[int, int], limit: int = MAX_LIMIT,
-                    offset: int = 0) -> tuple[list[OfferRow], int]:
-    """A page of a model's offers, cheapest blended first, and how many there are in all."""
+def offers_of_model(
+    model: Model, *, as_of: datetime | None, mix: tuple[int, int], offer_filter: OfferFilter | None = None,
+    workload: Workload | None = None, limit: int = MAX_LIMIT, offset: int = 0,
+) -> tuple[list[OfferRow], int]:
+    """A page of a model's offers that pass the filter (cheapest blended first, or cheapest monthly
+    cost with a workload), and how many pass in all. Speed is read for every offer: the speed
+    filters need it before paging."""
     check_page(limit, offset)
-    rows = offers_for_models([model], as_of=as_of, mix=mix, perf=False).get(model.id, [])
-    page = rows[offset : offset + limit]
-    _attach_perf(page, as_of)
-    return page, len(rows)
+    offer_filter = offer_filter or OfferFilter()
+    rows = offers_for_models([model], as_of=as_of, mix=mix, perf=True, ended=not offer_filter.current_only,
+                             workload=workload).get(model.id, [])
+    kept = offer_filter.apply(rows)
+    return kept[offset : offset + limit], len(kept)
 
 
 @dataclass
 class ProviderOffers:
     rows: list[OfferRow]
-    total: int  # live offers across all pages
+    total: int  # offers across all pages
     n_models: int  # distinct models among them
 
 
-def offers_of_provider(provider: Provider, *, mix: tuple[int, int] = DEFAULT_MIX, limit: int = MAX_LIMIT,
-                       offset: int = 0) -> ProviderOffers:
-    """A page of one host's live offers, by model then variant, with the totals over all pages
-    (three queries: the totals ride on the page's rows as a window count and a scalar subquery)."""
+def offers_of_provider(
+    provider: Provider, *, mix: tuple[int, int] = DEFAULT_MIX, limit: int = MAX_LIMIT, offset: int = 0,
+    offer_filter: OfferFilter | None = None, workload: Workload | None = None,
+) -> ProviderOffers:
+    """A page of one provider's offers, by model then variant, with the totals over all pages:
+    four queries whatever its size (the page with its totals as a window count and a scalar
+    subquery, the open periods of its models, the speed of its offers). Every provider's periods
+    of those models are read: whether an offer is still listed depends on what else its source
+    listed for the model."""
     check_page(limit, offset)
-    live = Offer.objects.filter(provider=provider, gone_at__isnull=True, current_period__isnull=False)
-    n_models = live.order_by().values("provider").annotate(n=Count("model", distinct=True)).values("n")
-    offers = list(
-        live.select_related("provider", "model", "current_period__source")
-        .annotate(total=Window(Count("id")), n_models=Subquery(n_models[:1]))
+    offer_filter = offer_filter or OfferFilter(hosts_only=False)
+    offers = Offer.objects.filter(provider=provider)
+    if offer_filter.current_only:
+        offers = offers.live()
+    n_models = offers.order_by().values("provider").annotate(n=Count("model", distinct=True)).values("n")
+    page = list(
+        offers.select_related("model").annotate(total=Window(Count("id")), n_models=Subquery(n_models[:1]))
         .order_by("model__slug", "variant", "id")[offset : offset + limit]
     )
-    if offers:
-        total, models = offers[0].total, offers[0].n_models or 0
+    if page:
+        total, n_distinct = page[0].total, page[0].n_models or 0
     else:  # past the last page: the totals need a query of their own
-        total = live.count()
-        models = live.values("model").distinct().count() if total else 0
-    rows = [_row(offer, offer.current_period, mix) for offer in offers]
-    _attach_perf(rows)
-    return ProviderOffers(rows, total, models)
+        total = offers.count()
+        n_distinct = offers.values("model").distinct().count() if total else 0
+    models = list({offer.model_id: offer.model for offer in page}.values())
+    wanted = {offer.id for offer in page}
+    rows = offers_for_models(models, mix=mix, perf=False, ended=not offer_filter.current_only, workload=workload)
+    out = [r for group in rows.values() for r in group if r.offer_id in wanted]
+    out.sort(key=lambda r: (r.model_slug, r.variant))
+    _attach_perf(out)
+    return ProviderOffers(replace(offer_filter, hosts_only=False).apply(out), total, n_distinct)
 
 
 # History --------------------------------------------------------------------------------------
@@ -195,6 +205,7 @@ def providers_page(*, limit: int = 100, offset: int = 0, q: str | None = None) -
     if q:
         providers = providers.filter(Q(slug__icontains=q) | Q(name__icontains=q))
     total = providers.count()
+    # Offers the write path holds open; the providers index page counts current ones exactly.
     live = Q(offers__gone_at__isnull=True, offers__current_period__isnull=False)
     page = list(
         providers.annotate(
@@ -275,16 +286,18 @@ def changes_page(
 
 
 def source_summaries() -> list[Source]:
-    """Per source: its newest run's time and status and its last complete run (one query)."""
-    newest = CollectionRun.objects.filter(source=OuterRef("pk")).order_by("-slot", "-id")
-    return list(
-        Source.objects.annotate(
-            last_complete=Max("runs__finished", filter=Q(runs__status__in=["complete", "partial"])),
-            last_slot=Subquery(newest.values("slot")[:1]),
-            last_status=Subquery(newest.values("status")[:1]),
-            n_failed=Count("runs", filter=Q(runs__status__in=["failed", "refused"])),
-        ).order_by("slug")
+    """Per source: its freshness (``pricing.queries.freshness``, the one definition), whether it
+    is stale, and its failed or refused runs on record (one query)."""
+    now = timezone.now()
+    sources = list(
+        Source.objects.with_freshness()
+        .annotate(n_failed=Count("runs", filter=Q(runs__status__in=["failed", "refused"])))
+        .order_by("slug")
     )
+    for source in sources:
+        source.last_complete = source.last_fresh
+        source.stale = is_stale(source, now)
+    return sources
 
 
 def runs_page(

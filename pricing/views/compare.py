@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from pricing import charts
 from pricing.cache import cache_key
-from pricing.queries import DEFAULT_MIX, QueryError, Reference, check_basis, parse_mix
-from pricing.queries.pages import end_of_day, model_choices, parse_day, periods_for_models, reference_sweep
+from pricing.queries import DEFAULT_MIX, QueryError, Reference, Workload, check_basis, parse_mix
+from pricing.queries.pages import end_of_day, model_choices, parse_day
+from pricing.queries.timeline import periods_for_models, reference_sweep
 from pricing.ratios import MAX_MODELS, matrix, ratio, references, resolve_models
 from pricing.views.common import bad_request, mix_label, not_found
 
@@ -33,7 +34,7 @@ class Row:
     output: Decimal | None
     blended: Decimal | None
     workload: Decimal | None
-    workload_cost: Decimal | None
+    workload_cost: Decimal | None  # USD a month for the workload in the query string, if any
 
 
 def _slugs(request: HttpRequest) -> list[str]:
@@ -55,9 +56,10 @@ def _bases(text: str | None, n: int) -> list[str]:
 
 def compare(request: HttpRequest) -> HttpResponse:
     slugs = _slugs(request)
-    context = {"choices": model_choices(), "bases": BASIS_CHOICES, "max_models": MAX_MODELS,
+    context = {"choices": model_choices(include=slugs), "bases": BASIS_CHOICES, "max_models": MAX_MODELS,
                "form": {"models": slugs, "basis": request.GET.get("basis", "first-party"),
-                        "mix": request.GET.get("mix", ""), "as_of": request.GET.get("as_of", "")}}
+                        "mix": request.GET.get("mix", ""), "as_of": request.GET.get("as_of", ""),
+                        **{k: request.GET.get(k, "") for k in ("monthly_input", "monthly_output", "cached_share")}}}
     context["slots"] = (slugs + [""] * 4)[: max(4, len(slugs) + 1)]
     if not slugs and not request.GET:
         return render(request, "pricing/compare.html", context)
@@ -70,6 +72,7 @@ def compare(request: HttpRequest) -> HttpResponse:
             raise QueryError("each model once, please")
         models = resolve_models(slugs)
         bases = _bases(request.GET.get("basis"), len(models))
+        workload = Workload.parse(request.GET)
     except QueryError as exc:
         return bad_request(request, str(exc))
     except LookupError as exc:
@@ -82,10 +85,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     rows = []
     a_tokens, b_tokens = mix
     for ref, ref31 in zip(refs, blend, strict=True):
-        cost = None
-        if ref.input is not None and ref.output is not None:
-            # The cost of the user's workload scaled to a million tokens in their mix.
-            cost = ref.blended
+        # The user's workload a month at each model's reference price (Decimal, to the cent).
+        cost = workload.cost(ref.input, ref.output, ref.cached_input) if workload else None
         rows.append(Row(ref, names[ref.model_slug], ratio(ref.input, base.input), ratio(ref.output, base.output),
                         ratio(ref31.blended, blend[-1].blended), ratio(ref.blended, base.blended), cost))
     labels = [charts.esc(m.name) for m in models]
@@ -104,6 +105,6 @@ def compare(request: HttpRequest) -> HttpResponse:
     missing = [r for r in rows if r.ref.input is None]
     context.update({
         "rows": rows, "base": rows[-1], "models": models, "mix": mix_label(mix), "custom_mix": mix != DEFAULT_MIX,
-        "as_of": day, "figures": figures, "missing": missing, "bases_used": bases,
+        "as_of": day, "figures": figures, "missing": missing, "bases_used": bases, "workload": workload,
     })
     return render(request, "pricing/compare.html", context)

@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from pricing.queries import QueryError, parse_mix
-from pricing.queries.pages import freshness, headline_cards, popular_open_models, recent_events
+from pricing.queries.freshness import freshness
+from pricing.queries.home import headline_cards, popular_open_models, recent_events
 from pricing.views.common import bad_request, mix_label
 
 

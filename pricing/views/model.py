@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -14,8 +15,9 @@ from pricing import charts
 from pricing.cache import cache_key
 from pricing.errors import json_error
 from pricing.models import Model
-from pricing.queries import QueryError, disagreements, offers_for_model, parse_mix
-from pricing.queries.pages import PERF_RANGES, SORT_KEYS, perf_history, price_history, sort_rows
+from pricing.queries import OfferFilter, QueryError, Workload, disagreements, offers_for_model, parse_mix
+from pricing.queries.filters import PRECISION_BITS
+from pricing.queries.model_page import PERF_RANGES, check_sort, perf_history, price_history, sort_rows
 from pricing.views.common import bad_request, mix_label, not_found
 
 COLUMNS = [
@@ -33,13 +35,13 @@ COLUMNS = [
     (None, "Perf. from", False),
     ("seen", "Price source · seen", False),
 ]
+COST_COLUMN = ("cost", "Monthly cost", True)
+TABLE_SECONDS = 60
 
 
 def _params(request: HttpRequest) -> tuple[tuple[int, int], str | None, str]:
     mix = parse_mix(request.GET.get("mix"))
-    sort = request.GET.get("sort") or None
-    if sort and sort.lstrip("-") not in SORT_KEYS:
-        raise QueryError(f"sort must be one of {', '.join(SORT_KEYS)} (prefix - for descending), not {sort[:20]!r}")
+    sort = check_sort(request.GET.get("sort"))
     range_key = request.GET.get("range") or "90d"
     if range_key not in PERF_RANGES:
         raise QueryError(f"range must be one of {', '.join(PERF_RANGES)}, not {range_key[:20]!r}")
@@ -67,10 +69,12 @@ def _figures(model: Model, rows, mix, range_key) -> tuple[dict, dict]:
     return figures, tags
 
 
-def _columns(sort: str, mix: tuple[int, int], range_key: str) -> list[dict]:
-    """Header links that sort server-side (a second click reverses), so sorting works without JS."""
+def _columns(sort: str, query: dict[str, str], workload: Workload | None) -> list[dict]:
+    """Header links that sort server-side (a second click reverses), so sorting works without
+    JS; every other parameter (mix, range, filters, workload) stays in the link."""
     out = []
-    for key, label, numeric in COLUMNS:
+    columns = COLUMNS[:7] + [COST_COLUMN] + COLUMNS[7:] if workload else COLUMNS
+    for key, label, numeric in columns:
         arrow, href = "", ""
         if key:
             if sort == key:
@@ -79,7 +83,7 @@ def _columns(sort: str, mix: tuple[int, int], range_key: str) -> list[dict]:
                 arrow, target = " ▼", key
             else:
                 target = key
-            href = "?" + urlencode({"sort": target, "mix": mix_label(mix), "range": range_key})
+            href = "?" + urlencode({**query, "sort": target})
         out.append({"key": key, "label": label, "numeric": numeric, "arrow": arrow, "href": href})
     return out
 
@@ -91,30 +95,73 @@ def _lookup(author: str, name: str) -> Model | None:
 def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
     try:
         mix, sort, range_key = _params(request)
+        offer_filter = OfferFilter.parse(request.GET)
+        workload = Workload.parse(request.GET)
     except QueryError as exc:
         return bad_request(request, str(exc))
     model = _lookup(author, name)
     if model is None:
         return not_found(request, f"No model {author}/{name} is tracked.")
-    rows = offers_for_model(model, mix=mix)
-    disagreements(rows)
-    ordered, sort = sort_rows(rows, sort)
-    perf_sources = sorted({charts.perf_label(r.perf_source, r.perf_kind) for r in rows if r.perf_kind})
-    figures, figure_tags = _figures(model, rows, mix, range_key)
+    query = {"mix": mix_label(mix), "range": range_key, **offer_filter.query(), **(workload.query() if workload else {})}
+    table = _table(model, mix, sort, range_key, offer_filter, workload, query)
+    figures, figure_tags = _figures(model, table["current"], mix, range_key)
     return render(request, "pricing/model.html", {
+        **table,
         "model": model,
-        "rows": ordered,
-        "sort": sort,
         "mix": mix_label(mix),
         "mix_custom": request.GET.get("mix", ""),
-        "columns": _columns(sort, mix, range_key),
+        # Only a sort the user chose rides along: with a workload the default becomes its cost.
+        "sort_param": request.GET.get("sort", ""),
         "range": range_key,
         "ranges": list(PERF_RANGES),
         "figures": figures,
         "figure_tags": figure_tags,
-        "perf_sources": perf_sources,
-        "n_priced": sum(1 for r in rows if r.is_priced),
+        "filter": offer_filter,
+        "filter_form": _filter_form(request),
+        "precisions": list(PRECISION_BITS),
+        "workload": workload,
+        "show_aggregators": "?" + urlencode({**query, "hosts_only": "0"}),
+        "show_ended": "?" + urlencode({**query, "current_only": "0"}),
     })
+
+
+def _table(model: Model, mix, sort, range_key: str, offer_filter: OfferFilter, workload: Workload | None,
+           query: dict[str, str]) -> dict:
+    """The offers table and what the page says about it, cached under the ingestion generation
+    for a minute (staleness moves with the clock): a repeat view reads one cache entry and the
+    rendered table (``table_key``) instead of five queries and 30 rows of template."""
+    spec = repr((sort, sorted(query.items())))
+    key = cache_key("model-table", model.pk, hashlib.sha256(spec.encode()).hexdigest()[:32])
+    found = cache.get(key)
+    if found is not None:
+        return found
+    every = offers_for_model(model, mix=mix, ended=not offer_filter.current_only, workload=workload)
+    rows = offer_filter.apply(every)
+    current = [r for r in every if r.current]
+    disagreements(rows)
+    ordered, sort = sort_rows(rows, sort, "cost" if workload else "blended")
+    table = {
+        "table_key": key,
+        "rows": ordered,
+        "current": current,
+        "sort": sort,
+        "columns": _columns(sort, query, workload),
+        "perf_sources": sorted({charts.perf_label(r.perf_source, r.perf_kind) for r in rows if r.perf_kind}),
+        "n_priced": sum(1 for r in rows if r.is_priced),
+        "n_hidden_aggregators": sum(1 for r in current if not r.is_host) if offer_filter.hosts_only else 0,
+        "n_hidden_filtered": sum(1 for r in every if r.current and r.is_host) - sum(
+            1 for r in rows if r.current and r.is_host),
+        "stale_sources": sorted({r.source_slug for r in rows if r.stale}),
+    }
+    cache.set(key, table, timeout=TABLE_SECONDS)
+    return table
+
+
+def _filter_form(request: HttpRequest) -> dict[str, str]:
+    """The filter and workload fields as typed, to refill the form."""
+    names = (*OfferFilter.PARAMS, "input_tokens", "output_tokens", "per", "cached_share", "monthly_input",
+             "monthly_output")
+    return {name: request.GET.get(name, "") for name in names}
 
 
 def model_series(request: HttpRequest, author: str, name: str) -> JsonResponse:

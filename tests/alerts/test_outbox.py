@@ -283,3 +283,23 @@ def test_slack_and_discord_channels_post_their_own_shape(user, receiver, kind):
     assert "webhook-signature" not in receiver.requests[0].headers
     if kind == "discord":
         assert body["allowed_mentions"] == {"parse": []}
+
+
+def test_the_cheapest_rule_watches_hosts_not_an_aggregators_own_price(user, receiver):
+    """The cheapest current host, as every figure counts it: an aggregator undercutting the hosts
+    (OpenRouter's own list price) fires nothing; a host that does fires once."""
+    baseline(1)
+    hook = webhook_channel(user, receiver.url())
+    from pricing.models import Model, Provider
+    from tests.pricing.factories import source
+
+    cheapest = rule(user, [hook], condition="cheapest", model=Model.objects.get(slug="lab/model-0"))
+    other = source("other")
+    sweep(T0, {0: ("3", "3")}, provider="dear", src=other)  # baseline
+    Provider.objects.create(slug="router", name="Router", kind="aggregator")
+    sweep(T0 + hours(2), {0: ("0.1", "0.1")}, provider="router", src=other)
+    outbox.dispatch_due()
+    assert not Delivery.objects.filter(rule=cheapest).exists()
+    sweep(T0 + hours(3), {0: ("0.5", "1")}, provider="cheap", src=other)
+    outbox.dispatch_due()
+    assert "cheapest is now cheap" in Delivery.objects.get(rule=cheapest).summary

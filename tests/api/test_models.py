@@ -18,7 +18,7 @@ def test_it_lists_every_model_with_its_cheapest_paid_offer(client, built, valid)
         "DeepSeek: R1", "deepseek", True, "671", "37")
     assert r1["n_offers"] == 2 and r1["first_party"] == "deepseek"
     assert r1["cheapest"] == {"provider": "deepseek", "variant": "", "input": "0.55", "output": "2.19", "mix": "0.96",
-                              "source": "hostapi"}
+                              "source": "hostapi", "last_seen": "2025-01-20T00:00:00Z", "stale": True}
     # The free variant is an offer but not a price to compare.
     llama = by_slug[LLAMA]
     assert llama["n_offers"] == 3 and llama["cheapest"]["provider"] == "deepinfra"

@@ -30,5 +30,7 @@ def test_an_unknown_provider_is_a_404(client, built, valid):
 def test_provider_reads_run_a_fixed_number_of_queries(client, built, django_assert_num_queries):
     with django_assert_num_queries(4):
         client.get("/api/v1/providers")
-    with django_assert_num_queries(4):
+    # The provider, a page of its offers with the total, its models' open periods (whether an
+    # offer is still listed depends on what else its source listed), and speed (two).
+    with django_assert_num_queries(5):
         client.get("/api/v1/providers/deepinfra")

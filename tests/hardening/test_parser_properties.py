@@ -16,7 +16,8 @@ from pricing.alerts import netguard
 from pricing.alerts.forms import parse_when
 from pricing.queries import EARLIEST, LATEST, MAX_ID, QueryError, check_basis, parse_id, parse_mix
 from pricing.queries.api import check_page, decode_cursor, encode_cursor, parse_instant
-from pricing.queries.pages import parse_day, sort_rows
+from pricing.queries.model_page import sort_rows
+from pricing.queries.pages import parse_day
 
 # Everything a URL can carry once decoded, weighted towards digits of every script and separators.
 DIGITS = st.sampled_from("0123456789²³¹⁰⁴٣١٠۵१३০๓၃០᠓０１３𝟑𝟙߁")

@@ -16,13 +16,22 @@ from tests.pricing.factories import T0, hours, models, quote, result, run, sourc
 pytestmark = pytest.mark.django_db
 
 
+def collect_saying(*args: str) -> str:
+    """What ``collect`` tells its user: its output, or its CommandError's message."""
+    out = StringIO()
+    try:
+        call_command("collect", *args, stdout=out)
+    except CommandError as exc:
+        return str(exc)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("slug", ["openrouter", "together"])
 def test_a_file_nested_100000_levels_deep_is_a_failed_run_with_a_reason(tmp_path, slug):
     path = tmp_path / "nested.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
-    # The command says why in one line (exit status 1), never with a traceback; the run keeps it.
-    with pytest.raises(CommandError, match="nested too deeply"):
-        call_command("collect", slug, "--from-file", str(path), "--at", "2026-01-01T00:00:00Z", stdout=StringIO())
+    # The command says why (in its table or as a one-line error), never with a traceback.
+    assert "nested too deeply" in collect_saying(slug, "--from-file", str(path), "--at", "2026-01-01T00:00:00Z")
     run = CollectionRun.objects.get(source__slug=slug)
     assert run.status == "failed"
     assert "nested too deeply" in run.error
@@ -31,8 +40,7 @@ def test_a_file_nested_100000_levels_deep_is_a_failed_run_with_a_reason(tmp_path
 def test_a_dict_nested_deeply_under_data_is_a_failed_run_too(tmp_path):
     path = tmp_path / "nested.json"
     path.write_text('{"data": ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "}")
-    with pytest.raises(CommandError, match="nested too deeply"):
-        call_command("collect", "openrouter", "--from-file", str(path), stdout=StringIO())
+    assert "nested too deeply" in collect_saying("openrouter", "--from-file", str(path))
     assert CollectionRun.objects.get(source__slug="openrouter").status == "failed"
 
 

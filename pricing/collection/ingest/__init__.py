@@ -26,7 +26,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from pricing.collection.ingest import catalog, guards, periods, scope, writes
@@ -159,9 +158,7 @@ def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_ba
 
 def price_at(offer: Offer, when: datetime, source: Source | None = None) -> PricePeriod | None:
     """The price of an offer at any instant (from its most trusted source, unless one is named)."""
-    query = PricePeriod.objects.filter(offer=offer, valid_from__lte=when).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gt=when)
-    )
+    query = PricePeriod.objects.filter(offer=offer).at(when)
     if source is not None:
         query = query.filter(source=source)
-    return query.select_related("source").order_by("-source__weight", "-valid_from").first()
+    return query.select_related("source").most_trusted_first().first()

@@ -215,8 +215,7 @@ def refresh_current(offer_ids: set[int]) -> None:
     if not offer_ids:
         return
     best = (
-        PricePeriod.objects.filter(offer=OuterRef("pk"), valid_to__isnull=True)
-        .order_by("-source__weight", "-last_seen", "-id")
+        PricePeriod.objects.filter(offer=OuterRef("pk")).open().most_trusted_first()
         .values("id")[:1]
     )
     now = timezone.now()

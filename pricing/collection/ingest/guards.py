@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from pricing.models import CollectionRun, PricePeriod, QuoteRejection, Source
 from pricing.models.history import PRICE_FIELDS, PRICE_MAX, PRICE_MIN_POSITIVE, PRICE_STEP, PriceKind
@@ -45,47 +46,63 @@ def id_problem(model_id: str, source_slug: str, what: str = "model id") -> str:
     return ""
 
 
-def quote_id_problem(quote: Quote, source_slug: str) -> str:
-    problem = id_problem(quote.provider_model_id, source_slug)
-    if not problem and quote.canonical_hint:
-        problem = id_problem(quote.canonical_hint, source_slug, "canonical id")
-    if not problem and (len(quote.provider) > 64 or not PROVIDER_SLUG.match(quote.provider)):
-        problem = f"provider {quote.provider[:80]!r} is not a slug (lowercase letters, digits, '.', '_', '-')"
-    return problem
+class IdCheck:
+    """Ids and provider slugs checked against their source's shape, each distinct one once (a
+    sweep names each model once per host and each host once per model)."""
+
+    def __init__(self, source_slug: str) -> None:
+        self.source_slug = source_slug
+        self.seen: dict[tuple[str, str], str] = {}
+
+    def _check(self, what: str, text: str) -> str:
+        problem = self.seen.get((what, text))
+        if problem is None:
+            if what == "provider":
+                problem = "" if len(text) <= 64 and PROVIDER_SLUG.match(text) else (
+                    f"provider {text[:80]!r} is not a slug (lowercase letters, digits, '.', '_', '-')")
+            else:
+                problem = id_problem(text, self.source_slug, what)
+            self.seen[(what, text)] = problem
+        return problem
+
+    def problem(self, quote: Quote) -> str:
+        return (self._check("model id", quote.provider_model_id)
+                or (quote.canonical_hint and self._check("canonical id", quote.canonical_hint))
+                or self._check("provider", quote.provider))
 
 
-def reason_to_reject(quote: Quote) -> str:
-    """Why this quote cannot be stored, or "" if it can."""
+def _price_problem(name: str, value: object) -> str:
+    if value.__class__ is not Decimal:
+        return f"{name} is a {type(value).__name__}, not a Decimal"
+    assert isinstance(value, Decimal)
+    if not value.is_finite():
+        return f"{name} is {value}, not a finite number"
+    if value < 0:
+        return f"{name} is negative ({value})"
+    if value > PRICE_MAX:
+        return f"{name} = {value} USD/M is above the {PRICE_MAX} USD/M band (a unit slip?)"
+    return f"{name} = {value} USD/M is below the {PRICE_MIN_POSITIVE} USD/M floor (a unit slip?)"
+
+
+def check_prices(quote: Quote) -> tuple[str, Quote]:
+    """Why this quote's prices cannot be stored ("" if they can), and the quote in its stored
+    form: prices rounded (half even) to the stored 10 places, so the period, the pending price and
+    the change event all carry the same number."""
     if getattr(quote.price_kind, "_value_", None) not in PRICE_KINDS:
-        return f"unknown price kind {quote.price_kind!r}"
+        return f"unknown price kind {quote.price_kind!r}", quote
+    rounded: dict[str, Any] = {}  # name -> rounded Decimal, passed on as replace(quote, **rounded)
     for name, value in zip(PRICE_FIELDS, (quote.input, quote.output, quote.cached_input, quote.cache_write,
                                           quote.reasoning, quote.per_request), strict=True):
         if value is None:
             continue
-        if value.__class__ is not Decimal:
-            return f"{name} is a {type(value).__name__}, not a Decimal"
-        if not value.is_finite():
-            return f"{name} is {value}, not a finite number"
-        if value < 0:
-            return f"{name} is negative ({value})"
-        if value > PRICE_MAX:
-            return f"{name} = {value} USD/M is above the {PRICE_MAX} USD/M band (a unit slip?)"
-        if 0 < value < PRICE_MIN_POSITIVE:
-            return f"{name} = {value} USD/M is below the {PRICE_MIN_POSITIVE} USD/M floor (a unit slip?)"
-    return ""
-
-
-def stored_form(quote: Quote) -> Quote:
-    """The quote with its prices rounded to the stored precision, so the period, the pending
-    price and the change event all carry the same number."""
-    changes = {}
-    for name in PRICE_FIELDS:
-        value = getattr(quote, name)
-        if value is not None:
-            rounded = value.quantize(PRICE_STEP, rounding=ROUND_HALF_EVEN)
-            if rounded != value:
-                changes[name] = rounded
-    return replace(quote, **changes) if changes else quote
+        # One test for the usual case (a finite Decimal, free or inside the band), reasons after.
+        if value.__class__ is Decimal and value.is_finite() and (not value or PRICE_MIN_POSITIVE <= value <= PRICE_MAX):
+            stored = value.quantize(PRICE_STEP, rounding=ROUND_HALF_EVEN)
+            if stored != value:
+                rounded[name] = stored
+            continue
+        return _price_problem(name, value), quote
+    return "", replace(quote, **rounded) if rounded else quote
 
 
 def storable(text: str, limit: int) -> str:
@@ -106,12 +123,13 @@ def screen(run: CollectionRun, source_slug: str, result: ParseResult,
     rejections = [QuoteRejection(run=run, provider_model_id=storable(pmid, 300), reason=storable(reason, 2000))
                   for pmid, reason in result.rejected]
     valid: list[Quote] = []
+    ids = IdCheck(source_slug)
     for quote in result.quotes:
-        reason = reason_to_reject(quote) or quote_id_problem(quote, source_slug)
+        reason, stored = check_prices(quote)
+        reason = reason or ids.problem(quote)
         if reason:
             rejections.append(rejection(run, quote, reason))
             continue
-        stored = stored_form(quote)
         if stored is not quote and id(quote) in payload_ids:
             payload_ids[id(stored)] = payload_ids[id(quote)]
         valid.append(stored)

@@ -72,7 +72,7 @@ class Command(BaseCommand):
             self._summary(console, [outcome.run])
         console.print(f"{slug} at {when.isoformat()}: {outcome.action}"
                       + (f": {outcome.message}" if outcome.message else ""), markup=False, soft_wrap=True)
-        if outcome.action == "refused":  # nothing was stored; a failed run is in the table above
+        if outcome.action in ("refused", "failed"):  # no price was stored; the run (above) says why
             raise CommandError(f"not applied: {outcome.message}")
 
     def _summary(self, console: Console, done) -> None:
