@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 
 from pricing.models import Model
 from pricing.quality.models import Benchmark, Score
+from pricing.queries.base import QueryError
 
 
 @dataclass
@@ -277,3 +278,24 @@ def ranks(scores: list[Score]) -> dict[int, tuple[int, int]]:
         others = best[s.benchmark_id].values()
         out[s.pk] = (1 + sum(1 for v in others if better(s.benchmark, v, s.value) > 0), len(best[s.benchmark_id]))
     return out
+
+
+def score_lines(lines: dict, slug: str | None) -> None:
+    """The /models/ index's lines (model id -> line with ``cheapest``) get ``score`` and
+    ``per_dollar`` on the benchmark ``slug``: the score of the evaluator who scored the most
+    models on it, divided by the cheapest host's blended price. Two queries."""
+    if not slug:
+        return
+    bench = Benchmark.objects.filter(slug=slug[:120]).first()
+    if bench is None:
+        raise QueryError(f"no benchmark {slug[:60]!r}; see /benchmarks/")
+    scores = list(Score.objects.filter(benchmark=bench, model_id__in=list(lines)))
+    covered: dict[str, int] = defaultdict(int)
+    by_model: dict[int, list[Score]] = defaultdict(list)
+    for sc in scores:
+        covered[sc.evaluator] += 1
+        by_model[sc.model_id].append(sc)
+    for model_id, found in by_model.items():
+        line = lines[model_id]
+        line.score = pick(found, covered).value
+        line.per_dollar = per_dollar(line.score, line.cheapest, bench)

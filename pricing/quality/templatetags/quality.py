@@ -6,8 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from pricing.quality import views
+from pricing.quality.models import Benchmark
 
 register = template.Library()
 
@@ -26,6 +29,14 @@ def compare_quality(context):
     request = context["request"]
     return views.compare_context(list(models), [r.ref for r in rows], request.GET, context.get("mix", "3:1"),
                                  context.get("as_of"))
+
+
+@register.simple_tag
+def benchmark_options(selected: str | None = None):
+    """<option>s for every benchmark, the chosen one selected (escaped by format_html)."""
+    return format_html_join("", "<option value=\"{}\"{}>{}</option>", (
+        (b.slug, mark_safe(" selected") if b.slug == selected else "", b.label)  # noqa: S308 (a constant)
+        for b in Benchmark.objects.all()))
 
 
 @register.filter
