@@ -10,6 +10,7 @@ from pricing.api import render
 from pricing.api import schemas as s
 from pricing.api.catalog import AS_OF, ERRORS, MIX, Instant, utc
 from pricing.api.http import Built, respond
+from pricing.quality.api import compare_block
 from pricing.queries import QueryError, offers_for_models, parse_mix
 from pricing.queries import api as q
 
@@ -47,7 +48,7 @@ def compare(
             rows = offers_for_models(found, as_of=when, mix=mix_pair, perf=False)
             hosts = [render.host_pair(p) for p in ratios.host_pairs(rows[found[0].id], rows[found[1].id])]
         return Built(s.CompareOut(as_of=when, mix=render.mix_text(mix_pair),
-                                  models=[render.reference(r) for r in refs], pairs=pairs, hosts=hosts),
-                     q.newest_change())
+                                  models=[render.reference(r) for r in refs], pairs=pairs, hosts=hosts,
+                                  quality=compare_block(found, refs, when)), q.newest_change())
 
     return respond(request, build)
