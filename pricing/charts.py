@@ -7,6 +7,7 @@ chart coordinates; every number a person reads (hover text) is formatted by ``pr
 
 from __future__ import annotations
 
+import copy
 import html
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -56,25 +57,46 @@ def _iso(value: date | datetime) -> str:
     return value.isoformat()
 
 
+def scatter(**props) -> dict:
+    """A scatter trace as the plain dict Plotly.js reads (nested dicts: ``line=dict(shape="hv")``)."""
+    return {"type": "scatter", **props}
+
+
+def _shape(trace: dict) -> tuple:
+    return tuple(sorted((k, _shape(v) if isinstance(v, dict) else type(v).__name__) for k, v in trace.items()))
+
+
 def figure(data: Iterable, **layout) -> dict:
-    """Build with plotly.graph_objects (validated names, shapes, layout), then attach the long
-    coordinate arrays to the JSON: validating 10,000 floats one by one costs more than the page."""
+    """The figure as plain JSON-ready dicts. Plotly's graph objects validate names, shapes and
+    layout, but building one per trace (30 offers x 4 figures) cost a third of the page: so the
+    layout and the first trace of each distinct shape (property names and value types) go
+    through ``go.Figure`` (a misspelt property or a bad value still raises), and the other
+    traces, which differ from their representative only in strings and numbers, are used as
+    built. Long coordinate arrays (``arrays``) are attached after validation."""
     traces = list(data)
-    objects = [t[0] if isinstance(t, tuple) else t for t in traces]
-    merged = {**LAYOUT, **layout}
-    out = go.Figure(data=objects, layout=merged).to_plotly_json()
-    for trace, item in zip(out["data"], traces, strict=True):
-        if isinstance(item, tuple):
-            for key, values in item[1].items():
-                target = trace
-                *path, last = key.split(".")
-                for part in path:
-                    target = target.setdefault(part, {})
-                target[last] = values
+    items = [t if isinstance(t, tuple) else (t, {}) for t in traces]
+    shown: dict[tuple, int] = {}
+    for n, (trace, _) in enumerate(items):
+        if not isinstance(trace, dict):
+            shown[("object", n)] = n
+        else:
+            shown.setdefault(_shape(trace), n)
+    checked = go.Figure(data=[items[n][0] for n in shown.values()], layout={**LAYOUT, **layout}).to_plotly_json()
+    validated = dict(zip(shown.values(), checked["data"], strict=True))
+    out = {"data": [], "layout": checked["layout"]}
+    for n, (trace, columns) in enumerate(items):
+        trace = validated.get(n) or copy.deepcopy(trace)
+        for key, values in columns.items():
+            target = trace
+            *path, last = key.split(".")
+            for part in path:
+                target = target.setdefault(part, {})
+            target[last] = values
+        out["data"].append(trace)
     return out
 
 
-def arrays(trace: go.Scatter, **columns) -> tuple[go.Scatter, dict]:
+def arrays(trace: dict | go.Scatter, **columns) -> tuple[dict | go.Scatter, dict]:
     """A trace and its coordinate columns (``marker__size`` for marker.size)."""
     return trace, {key.replace("__", "."): value for key, value in columns.items()}
 
@@ -101,8 +123,8 @@ def price_history_figure(rows: list[OfferRow], periods: dict[int, list[PricePeri
         labels.append(labels[-1])
         # The hover reads the price as pages print it ("$0.0593", "$2.60"), a short string per
         # change point (prices are stored as change points, so a year is still few of them).
-        traces.append(arrays(go.Scatter(
-            mode="lines+markers", line_shape="hv", name=offer_label(row),
+        traces.append(arrays(scatter(
+            mode="lines+markers", line=dict(shape="hv"), name=offer_label(row),
             hovertemplate=offer_label(row) + "<br>%{text} / M tokens blended<br>from %{x}<extra></extra>",
             connectgaps=False,
         ), x=xs, y=ys, text=labels, marker__size=sizes))
@@ -129,7 +151,7 @@ def scatter_figure(rows: list[OfferRow], metric: str) -> dict:
             + f"<br>measured by {label}"
             for r in group
         ]
-        traces.append(go.Scatter(x=xs, y=[_f(r.blended) for r in group], mode="markers", name=label, text=text,
+        traces.append(scatter(x=xs, y=[_f(r.blended) for r in group], mode="markers", name=label, text=text,
                                  hovertemplate="%{text}<extra></extra>", marker=dict(size=10)))
     xtitle = "time to first token, p50 (ms)" if metric == "ttft" else "throughput, p50 (tokens/s)"
     title = "Price against latency" if metric == "ttft" else "Price against throughput"
@@ -149,7 +171,7 @@ def latency_figure(rows: list[OfferRow], history: PerfHistory) -> dict:
     traces = []
     for (offer_id, source, kind), (xs, ys) in series.items():
         label = f"{names[offer_id]} · {perf_label(source, kind)}"
-        traces.append(arrays(go.Scatter(
+        traces.append(arrays(scatter(
             mode="lines+markers" if len(xs) < 40 else "lines", name=label,
             hovertemplate=label + "<br>%{y:,.0f} ms<br>%{x}<extra></extra>",
             line=dict(dash="dot" if kind == "probe" else "solid"),
@@ -187,7 +209,7 @@ def ratio_history_figure(labels: list[str], sweep: list[tuple[datetime, list[Ref
             ys.append(ys[-1])
             words.append(words[-1])
             label = f"{labels[i]} / {labels[base]} ({name})"
-            traces.append(arrays(go.Scatter(mode="lines+markers", line_shape="hv", name=label,
+            traces.append(arrays(scatter(mode="lines+markers", line=dict(shape="hv"), name=label,
                                             hovertemplate=label + "<br>%{text} since %{x}<extra></extra>"),
                                  x=xs, y=ys, text=words))
     return figure(traces, title=dict(text=f"Ratio over time (each price ÷ {labels[base]}'s)"), xaxis=dict(type="date"),
@@ -240,7 +262,7 @@ def market_figure(models: list, rows: dict[int, list[OfferRow]], mix: tuple[int,
     }
     names = {"host": "a host", "first-party": "the lab's own price", "aggregator": "an aggregator"}
     traces = [
-        arrays(go.Scatter(mode="markers", name=names[kind], marker=styles[kind], hovertemplate="%{text}<extra></extra>"),
+        arrays(scatter(mode="markers", name=names[kind], marker=styles[kind], hovertemplate="%{text}<extra></extra>"),
                x=xs, y=ys, text=text)
         for kind, (xs, ys, text) in kinds.items() if xs
     ]
