@@ -105,17 +105,22 @@ def price_history_figure(rows: list[OfferRow], periods: dict[int, list[PricePeri
                          mix: tuple[int, int]) -> dict:
     """One step line per offer (prices are piecewise constant), a marker at each change."""
     traces = []
+    # Prices repeat across offers and over time: each distinct pair is blended and formatted once.
+    points: dict[tuple, tuple[float | None, str]] = {}
     for row in rows:
         history = [p for p in periods.get(row.offer_id, []) if p.input is not None and p.output is not None]
         if not history:
             continue
         xs, ys, sizes, labels = [], [], [], []
         for p in history:
-            price = blended(p.input, p.output, mix)
+            point = points.get((p.input, p.output))
+            if point is None:
+                price = blended(p.input, p.output, mix)
+                point = points[(p.input, p.output)] = (_f(price), amount(price))
             xs.append(_iso(p.valid_from))
-            ys.append(_f(price))
+            ys.append(point[0])
             sizes.append(7)
-            labels.append(amount(price))
+            labels.append(point[1])
         last = history[-1]
         xs.append(_iso(last.valid_to or now))
         ys.append(ys[-1] if last.valid_to is None else None)
