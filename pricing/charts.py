@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import copy
 import html
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
 import plotly.graph_objects as go
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from pricing.models import PricePeriod
 from pricing.money import amount, ratio_words, times, usd
@@ -44,6 +48,15 @@ def perf_label(source: str, kind: str) -> str:
     if kind == "probe":
         return "our probe"
     return esc(PERF_SOURCE_LABELS.get(source, source))
+
+
+def json_tag(figure: dict, element_id: str) -> SafeString:
+    """Exactly ``django.utils.html.json_script(figure, element_id)``, with ``<``, ``>`` and ``&``
+    escaped by three ``str.replace`` calls instead of one ``str.translate`` (which walks ~100 KB
+    of figure JSON character by character: a tenth of a rebuilt model page)."""
+    text = json.dumps(figure, cls=DjangoJSONEncoder)
+    text = text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
+    return format_html('<script id="{}" type="application/json">{}</script>', element_id, mark_safe(text))
 
 
 def _f(value: Decimal | None) -> float | None:

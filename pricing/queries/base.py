@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import chain
 
 DEFAULT_MIX = (3, 1)
 
@@ -82,3 +83,33 @@ def parse_flag(text: str | None, name: str, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise QueryError(f"{name} must be 1 or 0 (true or false), not {text[:20]!r}")
+
+
+def rows_converted_once(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` queryset, with each distinct raw value of a column passed
+    through the database's converters once. Reading a year of history is thousands of rows whose
+    Decimal and datetime conversions were most of its cost, while prices and collection times
+    repeat across offers and days. The same converters as ``QuerySet.__iter__`` (Django's
+    ``SQLCompiler.results_iter``), so the values are the same."""
+    from django.db import connections
+    from django.db.models.sql.constants import MULTI
+
+    compiler = queryset.query.get_compiler(queryset.db)
+    results = compiler.execute_sql(MULTI)
+    converters = compiler.get_converters([s[0] for s in compiler.select[0:compiler.col_count]])
+    connection = connections[queryset.db]
+    memos: dict[int, dict] = {pos: {} for pos in converters}
+    out = []
+    for raw in chain.from_iterable(results):
+        row = list(raw)
+        for pos, (functions, expression) in converters.items():
+            value = row[pos]
+            memo = memos[pos]
+            if value in memo:
+                row[pos] = memo[value]
+                continue
+            for function in functions:
+                row[pos] = function(row[pos], expression, connection)
+            memo[value] = row[pos]
+        out.append(tuple(row))
+    return out

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from pricing.models import PerfRollup, PerfSample, PricePeriod
-from pricing.queries.base import QueryError
+from pricing.queries.base import QueryError, rows_converted_once
 from pricing.queries.offers import OfferRow
 
 SORT_KEYS = {
@@ -71,6 +71,7 @@ def price_history(offer_ids: list[int]) -> dict[int, list[HistoryPoint]]:
         .values_list("id", "offer_id", "source_id", "input", "output", "price_kind", "valid_from", "valid_to",
                      "source__weight")
     )
+    periods = rows_converted_once(periods)
     by_offer: dict[int, dict[int, list[HistoryPoint]]] = {}
     weight: dict[int, int] = {}
     for *row, source_weight in periods:
@@ -120,7 +121,7 @@ def perf_history(offer_ids: list[int], range_key: str, now: datetime | None = No
             .order_by("observed_at")
             .values_list("offer_id", "source__slug", "kind", "observed_at", "ttft_p50_ms", "tps_p50")
         )
-        history.points = [PerfPoint(*row) for row in samples]
+        history.points = [PerfPoint(*row) for row in rows_converted_once(samples)]
         return history
     history.rollups = True
     rollups = (
@@ -128,7 +129,7 @@ def perf_history(offer_ids: list[int], range_key: str, now: datetime | None = No
         .order_by("day")
         .values_list("offer_id", "source__slug", "kind", "day", "ttft_p50_ms", "tps_p50")
     )
-    points = [PerfPoint(*row) for row in rollups]
+    points = [PerfPoint(*row) for row in rows_converted_once(rollups)]
     if days > 90:
         history.weekly = True
         bins: dict[tuple, list[PerfPoint]] = {}

@@ -7,7 +7,6 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.html import json_script
 
 from pricing import charts
 from pricing.cache import cache_key
@@ -24,7 +23,7 @@ def _market(spreads: list[Spread], mix: tuple[int, int]) -> str:
     if tag is None:
         models = [s.model for s in spreads]
         figure = charts.market_figure(models, {s.model.id: s.offers for s in spreads}, mix)
-        tag = json_script(figure, "fig-market")
+        tag = charts.json_tag(figure, "fig-market")
         cache.set(key, tag, timeout=3600)
     return tag
 

@@ -9,7 +9,6 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.html import json_script
 
 from pricing import charts
 from pricing.cache import cache_key
@@ -73,7 +72,7 @@ def _figures(model: Model, rows, mix, range_key) -> tuple[dict, dict]:
         "tps": charts.scatter_figure(rows, "tps"),
         "latency": charts.latency_figure(rows, perf_history(ids, range_key, now)),
     }
-    tags = {name: json_script(figure, f"fig-{name}") for name, figure in figures.items()}
+    tags = {name: charts.json_tag(figure, f"fig-{name}") for name, figure in figures.items()}
     cache.set(key, (figures, tags), timeout=3600)
     return figures, tags
 
