@@ -8,10 +8,11 @@ chart coordinates; every number a person reads (hover text) is formatted by ``pr
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import plotly.graph_objects as go
@@ -59,14 +60,19 @@ def json_tag(figure: dict, element_id: str) -> SafeString:
     return format_html('<script id="{}" type="application/json">{}</script>', element_id, mark_safe(text))
 
 
+# Chart coordinates repeat (the same prices and collection times across offers and days): each
+# distinct value is formatted once. Decimal, date and datetime are immutable and hashable.
+@functools.lru_cache(maxsize=65536)
 def _f(value: Decimal | None) -> float | None:
     # A chart coordinate; six significant digits keep the JSON small.
     return None if value is None else float(f"{value:.6g}")
 
 
+@functools.lru_cache(maxsize=65536)
 def _iso(value: date | datetime) -> str:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        # In UTC, so equal instants (equal cache keys) read the same whatever their zone.
+        return (value.astimezone(UTC) if value.tzinfo else value).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value.isoformat()
 
 
