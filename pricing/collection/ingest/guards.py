@@ -115,23 +115,26 @@ def rejection(run: CollectionRun, quote: Quote, reason: str) -> QuoteRejection:
                           provider=storable(quote.provider, 64), reason=storable(reason, 2000))
 
 
-def screen(run: CollectionRun, source_slug: str, result: ParseResult,
-           payload_ids: dict[int, int]) -> tuple[list[Quote], list[QuoteRejection]]:
-    """The quotes that pass the guards in their stored form, and a rejection for each item that
-    did not (the parser's own per-item rejections first). ``payload_ids`` (id(quote) -> raw
-    payload) follows a quote that had to be rounded."""
+def screen(run: CollectionRun, source_slug: str, result: ParseResult, payload_ids: dict[int, int],
+           quotes: list[Quote] | None = None, positions: dict[int, int] | None = None,
+           ) -> tuple[list[Quote], list[QuoteRejection]]:
+    """The ``quotes`` (default: the result's) that pass the guards, in their stored form, and a
+    rejection for each item that did not (the parser's own per-item rejections first).
+    ``payload_ids`` and ``positions`` (keyed by id(quote)) follow a quote that had to be rounded."""
     rejections = [QuoteRejection(run=run, provider_model_id=storable(pmid, 300), reason=storable(reason, 2000))
                   for pmid, reason in result.rejected]
     valid: list[Quote] = []
     ids = IdCheck(source_slug)
-    for quote in result.quotes:
+    for quote in result.quotes if quotes is None else quotes:
         reason, stored = check_prices(quote)
         reason = reason or ids.problem(quote)
         if reason:
             rejections.append(rejection(run, quote, reason))
             continue
-        if stored is not quote and id(quote) in payload_ids:
-            payload_ids[id(stored)] = payload_ids[id(quote)]
+        if stored is not quote:
+            for follow in (payload_ids, positions or {}):
+                if id(quote) in follow:
+                    follow[id(stored)] = follow[id(quote)]
         valid.append(stored)
     return valid, rejections
 

@@ -1,0 +1,175 @@
+"""Step 0 of ingestion: the quotes that restate their offer's open price, settled first.
+
+The usual sweep changes almost nothing. So before any guard, matching or Decimal work, the source's
+open periods are read once, keyed by what a quote itself carries (provider slug, the source's own
+id, variant), and an undated quote is settled at once ("seen again", ``last_seen`` moves) when
+
+- its prices are Decimals (or None) whose fingerprint equals its open period's ``state_hash``: the
+  stored price passed the price guards when it was stored, and an equal fingerprint means equal
+  values and kind (a NaN, an infinity, a negative, an out-of-band or an over-precise price never
+  equals a stored one);
+- its id and provider equal the period's (they passed the id guards when it was stored), and its
+  canonical hint, if any, passes the id guard;
+- the matcher still maps it to the period's model (an alias remapped by a person goes the full way);
+- it is the first quote of its offer in the listing (see :func:`resolve`).
+
+Everything else (new offers, changed prices, dated quotes, duplicates, anything odd) goes through
+the full path: guards, matching, catalogue, ``periods.decide``. Attribute changes (quantization,
+context, status) of a settled quote are still found (``known_attrs``), and every settled offer
+counts as seen for the removal rule and the "lost more than half" guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pricing.collection.ingest.catalog import ATTRIBUTES, KnownAttributes, OfferKey
+from pricing.collection.ingest.guards import PRICE_KINDS, IdCheck, rejection
+from pricing.collection.ingest.periods import Fingerprints, OpenPeriod
+from pricing.collection.matching import Matcher
+from pricing.models import CollectionRun, PricePeriod, Provider, QuoteRejection, Source
+from providers.base import Quote
+
+DUPLICATE = "a second quote for the same offer in one run; the first was kept"
+
+
+@dataclass
+class OpenTable:
+    """The source's open periods, by offer id and by what a quote carries; provider ids by slug."""
+
+    by_offer: dict[int, OpenPeriod] = field(default_factory=dict)
+    by_quote: dict[tuple[int, str, str], OpenPeriod] = field(default_factory=dict)
+    providers: dict[str, int] = field(default_factory=dict)
+
+    def of_keys(self, keys: Iterable[OfferKey]) -> dict[OfferKey, OpenPeriod]:
+        """The open periods of the offers with these keys (few: the full path's), in one scan
+        (a third dict of every open period costs more than it saves)."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        found = {}
+        for period in self.by_offer.values():
+            key = (period.provider_id, period.model_id, period.variant)
+            if key in wanted:
+                found[key] = period
+        return found  # type: ignore[return-value]  # equal to (and hashed as) OfferKeys
+
+
+@dataclass
+class Settled:
+    """The quotes settled by the first pass, and the rest for the full path (in listing order)."""
+
+    periods: dict[int, OpenPeriod] = field(default_factory=dict)  # offer id -> its open period
+    quotes: dict[int, tuple[int, Quote]] = field(default_factory=dict)  # offer id -> (listing position, quote)
+    rest: list[Quote] = field(default_factory=list)
+    positions: dict[int, int] = field(default_factory=dict)  # id(quote) -> listing position, for the rest
+
+    def unsettle(self, offer_id: int) -> Quote:
+        del self.periods[offer_id]
+        return self.quotes.pop(offer_id)[1]
+
+    def in_listing_order(self, valid: list[Quote]) -> list[Quote]:
+        """The settled quotes and the rest's ``valid`` ones (positions followed by ``guards.screen``)."""
+        mixed = [*self.quotes.values(), *((self.positions[id(q)], q) for q in valid)]
+        mixed.sort(key=lambda item: item[0])
+        return [q for _, q in mixed]
+
+    def last_quotes(self, keyed: dict[OfferKey, list[Quote]], offer_ids: dict[OfferKey, int],
+                    wanted: dict[int, KnownAttributes]) -> list[tuple[int, Quote]]:
+        """(offer id, its last quote) of the offers in ``wanted``, settled or not, in listing order."""
+        found = [(position, offer_id, quote) for offer_id, (position, quote) in self.quotes.items()
+                 if offer_id in wanted]
+        found += [(min(self.positions[id(q)] for q in group), offer_ids[key], group[-1])
+                  for key, group in keyed.items() if offer_ids[key] in wanted]
+        found.sort(key=lambda item: item[0])
+        return [(offer_id, quote) for _, offer_id, quote in found]
+
+
+def read_open(source: Source) -> OpenTable:
+    table = OpenTable(providers=dict(Provider.objects.values_list("slug", "id")))
+    by_offer, by_quote = table.by_offer, table.by_quote
+    make = OpenPeriod._make
+    rows = PricePeriod.objects.filter(source=source, valid_to__isnull=True).values_list(
+        "id", "offer_id", "n_missed", "state_hash", "offer__provider_id", "provider_model_id", "offer__variant",
+        "offer__model_id", *(f"offer__{name}" for name in ATTRIBUTES), "offer__current_period_id",
+    )
+    for row in rows:
+        period = by_offer[row[1]] = make(row)
+        by_quote[row[4], row[5], row[6]] = period
+    return table
+
+
+def settle_first(quotes: list[Quote], table: OpenTable, matcher: Matcher, source_slug: str,
+                 fingerprints: Fingerprints, known_attrs: dict[int, KnownAttributes]) -> Settled:
+    """The first pass over a run's quotes (see the module docstring)."""
+    settled = Settled()
+    periods, settled_quotes, rest, positions = settled.periods, settled.quotes, settled.rest, settled.positions
+    find, known, memo, provider_id = table.by_quote.get, fingerprints.get, matcher.memo, table.providers.get
+    ids = IdCheck(source_slug)
+    decimal = Decimal
+    for position, quote in enumerate(quotes):
+        period = find((provider_id(quote.provider), quote.provider_model_id, quote.variant))
+        if period is None or quote.valid_from is not None or period.offer_id in periods:
+            rest.append(quote)
+            positions[id(quote)] = position
+            continue
+        i, o, c, w, r, p = quote.input, quote.output, quote.cached_input, quote.cache_write, quote.reasoning, \
+            quote.per_request
+        state = (i, o, c, w, r, p, getattr(quote.price_kind, "_value_", None))
+        # A float or an int equals (and hashes as) the Decimal of the same value: only Decimals pass.
+        if not ((i is None or i.__class__ is decimal) and (o is None or o.__class__ is decimal)
+                and (c is None or c.__class__ is decimal) and (w is None or w.__class__ is decimal)
+                and (r is None or r.__class__ is decimal) and (p is None or p.__class__ is decimal)
+                and _fingerprint(state, known, fingerprints) == period.state_hash
+                and (not quote.canonical_hint or not ids.problem(quote))):
+            rest.append(quote)
+            positions[id(quote)] = position
+            continue
+        hint, hf = quote.canonical_hint, quote.hf_id
+        model_id = memo.get((quote.provider_model_id, hint, hf)) or matcher.match(
+            quote.provider_model_id, hint, hf, record=False)
+        if model_id != period.model_id:
+            rest.append(quote)
+            positions[id(quote)] = position
+            continue
+        periods[period.offer_id] = period
+        settled_quotes[period.offer_id] = (position, quote)
+        if quote.quantization != period.quantization or quote.context_length != period.context_length \
+                or quote.status != period.status:
+            known_attrs[period.offer_id] = period.known_attributes()
+    return settled
+
+
+def _fingerprint(state: tuple, known, fingerprints: Fingerprints) -> str | None:  # type: ignore[no-untyped-def]
+    """The state's fingerprint, or None for a state no stored price can have (a signalling NaN
+    hashes with an error; an unknown price kind)."""
+    try:
+        digest = known(state)
+        if digest is None and state[-1] in PRICE_KINDS:
+            digest = fingerprints.of(state)
+        return digest
+    except (TypeError, ArithmeticError):
+        return None
+
+
+def resolve(settled: Settled, keyed: dict[OfferKey, list[Quote]], table: OpenTable,
+            run: CollectionRun) -> list[QuoteRejection]:
+    """An offer quoted more than once in a run keeps its first quote in listing order (as
+    ``catalog.group_by_offer`` does): a settled quote and the full path's group of the same offer
+    are told apart here. Returns the rejections of the quotes that lost."""
+    rejections: list[QuoteRejection] = []
+    if not settled.periods:
+        return rejections
+    for key, period in table.of_keys(keyed).items():
+        offer_id = period.offer_id
+        if offer_id not in settled.periods:
+            continue
+        group = keyed[key]
+        if settled.quotes[offer_id][0] < min(settled.positions[id(q)] for q in group):
+            rejections.extend(rejection(run, q, DUPLICATE) for q in group)
+            del keyed[key]
+        else:
+            rejections.append(rejection(run, settled.unsettle(offer_id), DUPLICATE))
+    return rejections
