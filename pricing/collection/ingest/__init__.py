@@ -120,8 +120,8 @@ def ingest(
         stats.changed, stats.new, stats.pending = plan.changed, plan.new, plan.pending
         stats.removed, stats.rejected = len(plan.removed), len(plan.rejections)
         if result.samples:
-            offer_ids.update((catalog.OfferKey(p.provider_id, p.model_id, p.variant), offer_id)
-                             for offer_id, p in settled.periods.items())
+            offer_ids.update((catalog.OfferKey(p.provider_id, p.model_id, p.variant), p.offer_id)
+                             for p in map(table.by_offer.__getitem__, settled.quotes))
         stats.samples = store_samples(result.samples, matcher, provider_ids, offer_ids, source, run, at)
         if stats.changed or stats.new or stats.removed or plan.new_periods or plan.events:
             newsworthy = any(event.notify for event in plan.events)
@@ -138,7 +138,7 @@ def _held_models(held_models: set[str], settled: unchanged.Settled, valid: list[
     for quote in settled.in_listing_order(valid):
         if catalog.model_slug(quote) in held_models:
             held.append((quote, f"new model beyond this run's cap of {cap}; held for a person to confirm"))
-    for offer_id in [o for o, (_, q) in settled.quotes.items() if catalog.model_slug(q) in held_models]:
+    for offer_id in [o for o, q in settled.quotes.items() if catalog.model_slug(q) in held_models]:
         settled.unsettle(offer_id)
     return held
 
@@ -166,9 +166,9 @@ def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_ba
     """Decide everything the run will write (see ``periods``)."""
     plan = periods.Plan(rejections=rejections)
     pending = {p.offer_id: p for p in PendingPrice.objects.filter(source=source)}
-    plan.unchanged = [p.id for p in settled.periods.values()]
-    plan.reset_missed = [p.id for p in settled.periods.values() if p.n_missed]
-    plan.pending_delete = [pending[o].id for o in pending if o in settled.periods]  # back before a jump was confirmed
+    plan.unchanged = [open_periods[o].id for o in settled.quotes]
+    plan.reset_missed = [open_periods[o].id for o in settled.quotes if open_periods[o].n_missed]
+    plan.pending_delete = [pending[o].id for o in pending if o in settled.quotes]  # back before a jump was confirmed
     rest = periods.settle_unchanged(keyed, offer_ids, open_periods, pending, fingerprints, plan)
     full = periods.read_full([open_periods[offer_ids[k]].id for k in rest if offer_ids[k] in open_periods])
     sweep = periods.Sweep(
@@ -190,7 +190,7 @@ def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_ba
         periods.decide(sweep, plan, offer_id, keyed[key], current, fingerprints)
     if complete and run.status != CollectionRun.Status.PARTIAL:
         seen = {offer_ids[k] for k in keyed}
-        seen.update(settled.periods)
+        seen.update(settled.quotes)
         left_out = [p for offer_id, p in open_periods.items()
                     if offer_id not in seen and (in_scope is None or p.id in in_scope)]
         periods.count_missing(plan, left_out, scope.last_seen([p.id for p in left_out]), at,

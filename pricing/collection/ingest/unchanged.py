@@ -37,11 +37,12 @@ DUPLICATE = "a second quote for the same offer in one run; the first was kept"
 
 @dataclass
 class OpenTable:
-    """The source's open periods, by offer id and by what a quote carries; provider ids by slug."""
+    """The source's open periods by offer id, and by what a quote carries: provider slug, then the
+    source's id (with ``NUL`` and the variant, for a variant; see :func:`quote_key`)."""
 
     by_offer: dict[int, OpenPeriod] = field(default_factory=dict)
-    by_quote: dict[tuple[int, str, str], OpenPeriod] = field(default_factory=dict)
-    providers: dict[str, int] = field(default_factory=dict)
+    by_quote: dict[str, dict[str, OpenPeriod]] = field(default_factory=dict)
+    providers: dict[str, int] = field(default_factory=dict)  # every provider's id by slug
 
     def of_keys(self, keys: Iterable[OfferKey]) -> dict[OfferKey, OpenPeriod]:
         """The open periods of the offers with these keys (few: the full path's), in one scan
@@ -57,30 +58,37 @@ class OpenTable:
         return found  # type: ignore[return-value]  # equal to (and hashed as) OfferKeys
 
 
+def quote_key(provider_model_id: str, variant: str) -> str:
+    """A string, not a tuple: 50,000 keys kept for a sweep are not the garbage collector's work. A
+    lookup checks the period's variant (an id may contain NUL)."""
+    return f"{provider_model_id}\x00{variant}" if variant else provider_model_id
+
+
 @dataclass
 class Settled:
-    """The quotes settled by the first pass, and the rest for the full path (in listing order)."""
+    """The quotes settled by the first pass, by offer id, and the rest for the full path (in
+    listing order). Listing positions are kept to tell which quote of an offer came first."""
 
-    periods: dict[int, OpenPeriod] = field(default_factory=dict)  # offer id -> its open period
-    quotes: dict[int, tuple[int, Quote]] = field(default_factory=dict)  # offer id -> (listing position, quote)
+    quotes: dict[int, Quote] = field(default_factory=dict)
+    at: dict[int, int] = field(default_factory=dict)  # offer id -> listing position of its settled quote
     rest: list[Quote] = field(default_factory=list)
     positions: dict[int, int] = field(default_factory=dict)  # id(quote) -> listing position, for the rest
 
     def unsettle(self, offer_id: int) -> Quote:
-        del self.periods[offer_id]
-        return self.quotes.pop(offer_id)[1]
+        del self.at[offer_id]
+        return self.quotes.pop(offer_id)
 
     def in_listing_order(self, valid: list[Quote]) -> list[Quote]:
         """The settled quotes and the rest's ``valid`` ones (positions followed by ``guards.screen``)."""
-        mixed = [*self.quotes.values(), *((self.positions[id(q)], q) for q in valid)]
+        mixed = [*((self.at[o], q) for o, q in self.quotes.items()), *((self.positions[id(q)], q) for q in valid)]
         mixed.sort(key=lambda item: item[0])
         return [q for _, q in mixed]
 
     def last_quotes(self, keyed: dict[OfferKey, list[Quote]], offer_ids: dict[OfferKey, int],
                     wanted: dict[int, KnownAttributes]) -> list[tuple[int, Quote]]:
         """(offer id, its last quote) of the offers in ``wanted``, settled or not, in listing order."""
-        found = [(position, offer_id, quote) for offer_id, (position, quote) in self.quotes.items()
-                 if offer_id in wanted]
+        found = [(self.at[offer_id], offer_id, self.quotes[offer_id]) for offer_id in wanted
+                 if offer_id in self.quotes]
         found += [(min(self.positions[id(q)] for q in group), offer_ids[key], group[-1])
                   for key, group in keyed.items() if offer_ids[key] in wanted]
         found.sort(key=lambda item: item[0])
@@ -89,7 +97,8 @@ class Settled:
 
 def read_open(source: Source) -> OpenTable:
     table = OpenTable(providers=dict(Provider.objects.values_list("slug", "id")))
-    by_offer, by_quote = table.by_offer, table.by_quote
+    by_offer = table.by_offer
+    by_provider: dict[int, dict[str, OpenPeriod]] = {}
     make = OpenPeriod._make
     rows = PricePeriod.objects.filter(source=source, valid_to__isnull=True).values_list(
         "id", "offer_id", "n_missed", "state_hash", "offer__provider_id", "provider_model_id", "offer__variant",
@@ -97,7 +106,11 @@ def read_open(source: Source) -> OpenTable:
     )
     for row in rows:
         period = by_offer[row[1]] = make(row)
-        by_quote[row[4], row[5], row[6]] = period
+        inner = by_provider.get(row[4])
+        if inner is None:
+            inner = by_provider[row[4]] = {}
+        inner[f"{row[5]}\x00{row[6]}" if row[6] else row[5]] = period  # quote_key, inlined: 50,000 rows
+    table.by_quote = {slug: by_provider[pid] for slug, pid in table.providers.items() if pid in by_provider}
     return table
 
 
@@ -105,13 +118,15 @@ def settle_first(quotes: list[Quote], table: OpenTable, matcher: Matcher, source
                  fingerprints: Fingerprints, known_attrs: dict[int, KnownAttributes]) -> Settled:
     """The first pass over a run's quotes (see the module docstring)."""
     settled = Settled()
-    periods, settled_quotes, rest, positions = settled.periods, settled.quotes, settled.rest, settled.positions
-    find, known, memo, provider_id = table.by_quote.get, fingerprints.get, matcher.memo, table.providers.get
+    settled_quotes, settled_at, rest, positions = settled.quotes, settled.at, settled.rest, settled.positions
+    by_provider, known, memo = table.by_quote.get, fingerprints.get, matcher.memo
     ids = IdCheck(source_slug)
     decimal = Decimal
     for position, quote in enumerate(quotes):
-        period = find((provider_id(quote.provider), quote.provider_model_id, quote.variant))
-        if period is None or quote.valid_from is not None or period.offer_id in periods:
+        inner, variant = by_provider(quote.provider), quote.variant
+        period = inner and inner.get(f"{quote.provider_model_id}\x00{variant}" if variant else quote.provider_model_id)
+        if not period or period.variant != variant or quote.valid_from is not None \
+                or period.offer_id in settled_quotes:
             rest.append(quote)
             positions[id(quote)] = position
             continue
@@ -134,8 +149,8 @@ def settle_first(quotes: list[Quote], table: OpenTable, matcher: Matcher, source
             rest.append(quote)
             positions[id(quote)] = position
             continue
-        periods[period.offer_id] = period
-        settled_quotes[period.offer_id] = (position, quote)
+        settled_quotes[period.offer_id] = quote
+        settled_at[period.offer_id] = position
         if quote.quantization != period.quantization or quote.context_length != period.context_length \
                 or quote.status != period.status:
             known_attrs[period.offer_id] = period.known_attributes()
@@ -160,14 +175,14 @@ def resolve(settled: Settled, keyed: dict[OfferKey, list[Quote]], table: OpenTab
     ``catalog.group_by_offer`` does): a settled quote and the full path's group of the same offer
     are told apart here. Returns the rejections of the quotes that lost."""
     rejections: list[QuoteRejection] = []
-    if not settled.periods:
+    if not settled.quotes:
         return rejections
     for key, period in table.of_keys(keyed).items():
         offer_id = period.offer_id
-        if offer_id not in settled.periods:
+        if offer_id not in settled.quotes:
             continue
         group = keyed[key]
-        if settled.quotes[offer_id][0] < min(settled.positions[id(q)] for q in group):
+        if settled.at[offer_id] < min(settled.positions[id(q)] for q in group):
             rejections.extend(rejection(run, q, DUPLICATE) for q in group)
             del keyed[key]
         else:
