@@ -119,54 +119,49 @@ def settle_first(quotes: list[Quote], table: OpenTable, matcher: Matcher, source
     """The first pass over a run's quotes (see the module docstring)."""
     settled = Settled()
     settled_quotes, settled_at, rest, positions = settled.quotes, settled.at, settled.rest, settled.positions
-    by_provider, known, memo = table.by_quote.get, fingerprints.get, matcher.memo
+    by_provider, memo, kinds = table.by_quote.get, matcher.memo, PRICE_KINDS
+    texts: dict[str, str | None] = {}  # the prices as text -> their fingerprint
     ids = IdCheck(source_slug)
     decimal = Decimal
     for position, quote in enumerate(quotes):
         inner, variant = by_provider(quote.provider), quote.variant
         period = inner and inner.get(f"{quote.provider_model_id}\x00{variant}" if variant else quote.provider_model_id)
-        if not period or period.variant != variant or quote.valid_from is not None \
-                or period.offer_id in settled_quotes:
-            rest.append(quote)
-            positions[id(quote)] = position
-            continue
         i, o, c, w, r, p = quote.input, quote.output, quote.cached_input, quote.cache_write, quote.reasoning, \
             quote.per_request
-        state = (i, o, c, w, r, p, getattr(quote.price_kind, "_value_", None))
-        # A float or an int equals (and hashes as) the Decimal of the same value: only Decimals pass.
-        if not ((i is None or i.__class__ is decimal) and (o is None or o.__class__ is decimal)
-                and (c is None or c.__class__ is decimal) and (w is None or w.__class__ is decimal)
-                and (r is None or r.__class__ is decimal) and (p is None or p.__class__ is decimal)
-                and _fingerprint(state, known, fingerprints) == period.state_hash
-                and (not quote.canonical_hint or not ids.problem(quote))):
+        kind = getattr(quote.price_kind, "_value_", None)
+        if (
+            period and period.variant == variant and quote.valid_from is None and period.offer_id not in settled_quotes
+            # A float or an int equals (and hashes as) the Decimal of the same value: only Decimals pass.
+            and (i is None or i.__class__ is decimal) and (o is None or o.__class__ is decimal)
+            and (c is None or c.__class__ is decimal) and (w is None or w.__class__ is decimal)
+            and (r is None or r.__class__ is decimal) and (p is None or p.__class__ is decimal) and kind in kinds
+            # Keyed by text: hashing a tuple of fresh Decimals costs three times as much.
+            and (texts.get(text := f"{i!s}|{o!s}|{c!s}|{w!s}|{r!s}|{p!s}|{kind}")
+                 or _fingerprint(texts, text, (i, o, c, w, r, p, kind), fingerprints)) == period.state_hash
+            and (not quote.canonical_hint or not ids.problem(quote))
+            and (memo.get((quote.provider_model_id, quote.canonical_hint, quote.hf_id)) or matcher.match(
+                quote.provider_model_id, quote.canonical_hint, quote.hf_id, record=False)) == period.model_id
+        ):
+            settled_quotes[period.offer_id] = quote
+            settled_at[period.offer_id] = position
+            if quote.quantization != period.quantization or quote.context_length != period.context_length \
+                    or quote.status != period.status:
+                known_attrs[period.offer_id] = period.known_attributes()
+        else:
             rest.append(quote)
             positions[id(quote)] = position
-            continue
-        hint, hf = quote.canonical_hint, quote.hf_id
-        model_id = memo.get((quote.provider_model_id, hint, hf)) or matcher.match(
-            quote.provider_model_id, hint, hf, record=False)
-        if model_id != period.model_id:
-            rest.append(quote)
-            positions[id(quote)] = position
-            continue
-        settled_quotes[period.offer_id] = quote
-        settled_at[period.offer_id] = position
-        if quote.quantization != period.quantization or quote.context_length != period.context_length \
-                or quote.status != period.status:
-            known_attrs[period.offer_id] = period.known_attributes()
     return settled
 
 
-def _fingerprint(state: tuple, known, fingerprints: Fingerprints) -> str | None:  # type: ignore[no-untyped-def]
-    """The state's fingerprint, or None for a state no stored price can have (a signalling NaN
-    hashes with an error; an unknown price kind)."""
+def _fingerprint(texts: dict[str, str | None], text: str, state: tuple, fingerprints: Fingerprints) -> str | None:
+    """The fingerprint of a state first met as ``text``, or None for one no stored price can have
+    (a signalling NaN)."""
     try:
-        digest = known(state)
-        if digest is None and state[-1] in PRICE_KINDS:
-            digest = fingerprints.of(state)
-        return digest
+        digest = fingerprints.of(state)
     except (TypeError, ArithmeticError):
-        return None
+        digest = None
+    texts[text] = digest
+    return digest
 
 
 def resolve(settled: Settled, keyed: dict[OfferKey, list[Quote]], table: OpenTable,
