@@ -116,7 +116,7 @@ def ingest(
                      rejections + duplicates, settled, fingerprints, complete=result.complete, in_scope=in_scope)
         attribute_events, attribute_updates = catalog.attribute_changes(
             settled.last_quotes(keyed, offer_ids, known_attrs), known_attrs, source, at, run, notify)
-        writes.apply(plan, table.by_offer, attribute_updates, attribute_events, source, run, at, notify)
+        writes.apply(plan, table.by_offer.ids(), attribute_updates, attribute_events, source, run, at, notify)
         stats.changed, stats.new, stats.pending = plan.changed, plan.new, plan.pending
         stats.removed, stats.rejected = len(plan.removed), len(plan.rejections)
         if result.samples:
@@ -160,14 +160,13 @@ def _known_offers(keyed: dict[catalog.OfferKey, list[Quote]], table: unchanged.O
 
 def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_baseline: bool,
           payload_ids: dict[int, int], keyed: dict[catalog.OfferKey, list], offer_ids: dict[catalog.OfferKey, int],
-          open_periods: dict[int, periods.OpenPeriod], created: set[int], rejections: list[QuoteRejection],
+          open_periods: unchanged.OpenPeriods, created: set[int], rejections: list[QuoteRejection],
           settled: unchanged.Settled, fingerprints: periods.Fingerprints,
           *, complete: bool, in_scope: frozenset[int] | None) -> periods.Plan:
     """Decide everything the run will write (see ``periods``)."""
     plan = periods.Plan(rejections=rejections)
     pending = {p.offer_id: p for p in PendingPrice.objects.filter(source=source)}
-    plan.unchanged = [open_periods[o].id for o in settled.quotes]
-    plan.reset_missed = [open_periods[o].id for o in settled.quotes if open_periods[o].n_missed]
+    plan.unchanged, plan.reset_missed = open_periods.seen_again(settled.quotes)
     plan.pending_delete = [pending[o].id for o in pending if o in settled.quotes]  # back before a jump was confirmed
     rest = periods.settle_unchanged(keyed, offer_ids, open_periods, pending, fingerprints, plan)
     full = periods.read_full([open_periods[offer_ids[k]].id for k in rest if offer_ids[k] in open_periods])
@@ -191,8 +190,7 @@ def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_ba
     if complete and run.status != CollectionRun.Status.PARTIAL:
         seen = {offer_ids[k] for k in keyed}
         seen.update(settled.quotes)
-        left_out = [p for offer_id, p in open_periods.items()
-                    if offer_id not in seen and (in_scope is None or p.id in in_scope)]
+        left_out = open_periods.missing(seen, in_scope)
         periods.count_missing(plan, left_out, scope.last_seen([p.id for p in left_out]), at,
                               after_runs=settings.INGEST_REMOVE_AFTER_RUNS, after_days=settings.INGEST_REMOVE_AFTER_DAYS)
     return plan

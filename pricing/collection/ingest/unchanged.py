@@ -21,7 +21,7 @@ counts as seen for the removal rule and the "lost more than half" guard.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -32,7 +32,45 @@ from pricing.collection.matching import Matcher
 from pricing.models import CollectionRun, PricePeriod, Provider, QuoteRejection, Source
 from providers.base import Quote
 
+# An OpenPeriod's fields in its row tuple.
+ID, OFFER_ID, N_MISSED, STATE_HASH, PROVIDER_ID, VARIANT, MODEL_ID = map(
+    OpenPeriod._fields.index, ("id", "offer_id", "n_missed", "state_hash", "provider_id", "variant", "model_id"))
+ATTRIBUTES_AT = slice(OpenPeriod._fields.index(ATTRIBUTES[0]), OpenPeriod._fields.index(ATTRIBUTES[-1]) + 1)
 DUPLICATE = "a second quote for the same offer in one run; the first was kept"
+
+
+class OpenPeriods(Mapping[int, OpenPeriod]):
+    """The source's open periods by offer id. Kept as the plain row tuples the database returns (the
+    garbage collector stops tracking a plain tuple of ints and strings; 50,000 named tuples would
+    keep it busy for a tenth of a second a sweep); a period is named when it is looked at."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, tuple] = {}
+
+    def __getitem__(self, offer_id: int) -> OpenPeriod:
+        return OpenPeriod._make(self.rows[offer_id])
+
+    def __contains__(self, offer_id: object) -> bool:
+        return offer_id in self.rows
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def ids(self) -> list[int]:
+        return [row[ID] for row in self.rows.values()]
+
+    def seen_again(self, offer_ids: Iterable[int]) -> tuple[list[int], list[int]]:
+        """The ids of these offers' periods, and of those among them that had missed runs."""
+        rows = [self.rows[offer_id] for offer_id in offer_ids]
+        return [row[ID] for row in rows], [row[ID] for row in rows if row[N_MISSED]]
+
+    def missing(self, seen: Container[int], in_scope: frozenset[int] | None) -> list[OpenPeriod]:
+        """The periods of the offers not in ``seen`` (and in ``in_scope``, if given)."""
+        return [OpenPeriod._make(row) for offer_id, row in self.rows.items()
+                if offer_id not in seen and (in_scope is None or row[ID] in in_scope)]
 
 
 @dataclass
@@ -40,8 +78,8 @@ class OpenTable:
     """The source's open periods by offer id, and by what a quote carries: provider slug, then the
     source's id (with ``NUL`` and the variant, for a variant; see :func:`quote_key`)."""
 
-    by_offer: dict[int, OpenPeriod] = field(default_factory=dict)
-    by_quote: dict[str, dict[str, OpenPeriod]] = field(default_factory=dict)
+    by_offer: OpenPeriods = field(default_factory=OpenPeriods)
+    by_quote: dict[str, dict[str, tuple]] = field(default_factory=dict)  # rows of ``by_offer``
     providers: dict[str, int] = field(default_factory=dict)  # every provider's id by slug
 
     def of_keys(self, keys: Iterable[OfferKey]) -> dict[OfferKey, OpenPeriod]:
@@ -51,10 +89,10 @@ class OpenTable:
         if not wanted:
             return {}
         found = {}
-        for period in self.by_offer.values():
-            key = (period.provider_id, period.model_id, period.variant)
+        for row in self.by_offer.rows.values():
+            key = (row[PROVIDER_ID], row[MODEL_ID], row[VARIANT])
             if key in wanted:
-                found[key] = period
+                found[key] = OpenPeriod._make(row)
         return found  # type: ignore[return-value]  # equal to (and hashed as) OfferKeys
 
 
@@ -97,19 +135,18 @@ class Settled:
 
 def read_open(source: Source) -> OpenTable:
     table = OpenTable(providers=dict(Provider.objects.values_list("slug", "id")))
-    by_offer = table.by_offer
-    by_provider: dict[int, dict[str, OpenPeriod]] = {}
-    make = OpenPeriod._make
+    by_offer = table.by_offer.rows
+    by_provider: dict[int, dict[str, tuple]] = {}
     rows = PricePeriod.objects.filter(source=source, valid_to__isnull=True).values_list(
         "id", "offer_id", "n_missed", "state_hash", "offer__provider_id", "provider_model_id", "offer__variant",
         "offer__model_id", *(f"offer__{name}" for name in ATTRIBUTES), "offer__current_period_id",
     )
-    for row in rows:
-        period = by_offer[row[1]] = make(row)
+    for row in rows:  # in OpenPeriod's field order
+        by_offer[row[1]] = row
         inner = by_provider.get(row[4])
         if inner is None:
             inner = by_provider[row[4]] = {}
-        inner[f"{row[5]}\x00{row[6]}" if row[6] else row[5]] = period  # quote_key, inlined: 50,000 rows
+        inner[f"{row[5]}\x00{row[6]}" if row[6] else row[5]] = row  # quote_key, inlined: 50,000 rows
     table.by_quote = {slug: by_provider[pid] for slug, pid in table.providers.items() if pid in by_provider}
     return table
 
@@ -125,28 +162,27 @@ def settle_first(quotes: list[Quote], table: OpenTable, matcher: Matcher, source
     decimal = Decimal
     for position, quote in enumerate(quotes):
         inner, variant = by_provider(quote.provider), quote.variant
-        period = inner and inner.get(f"{quote.provider_model_id}\x00{variant}" if variant else quote.provider_model_id)
+        row = inner and inner.get(f"{quote.provider_model_id}\x00{variant}" if variant else quote.provider_model_id)
         i, o, c, w, r, p = quote.input, quote.output, quote.cached_input, quote.cache_write, quote.reasoning, \
             quote.per_request
         kind = getattr(quote.price_kind, "_value_", None)
         if (
-            period and period.variant == variant and quote.valid_from is None and period.offer_id not in settled_quotes
+            row and row[VARIANT] == variant and quote.valid_from is None and row[OFFER_ID] not in settled_quotes
             # A float or an int equals (and hashes as) the Decimal of the same value: only Decimals pass.
             and (i is None or i.__class__ is decimal) and (o is None or o.__class__ is decimal)
             and (c is None or c.__class__ is decimal) and (w is None or w.__class__ is decimal)
             and (r is None or r.__class__ is decimal) and (p is None or p.__class__ is decimal) and kind in kinds
             # Keyed by text: hashing a tuple of fresh Decimals costs three times as much.
             and (texts.get(text := f"{i!s}|{o!s}|{c!s}|{w!s}|{r!s}|{p!s}|{kind}")
-                 or _fingerprint(texts, text, (i, o, c, w, r, p, kind), fingerprints)) == period.state_hash
+                 or _fingerprint(texts, text, (i, o, c, w, r, p, kind), fingerprints)) == row[STATE_HASH]
             and (not quote.canonical_hint or not ids.problem(quote))
             and (memo.get((quote.provider_model_id, quote.canonical_hint, quote.hf_id)) or matcher.match(
-                quote.provider_model_id, quote.canonical_hint, quote.hf_id, record=False)) == period.model_id
+                quote.provider_model_id, quote.canonical_hint, quote.hf_id, record=False)) == row[MODEL_ID]
         ):
-            settled_quotes[period.offer_id] = quote
-            settled_at[period.offer_id] = position
-            if quote.quantization != period.quantization or quote.context_length != period.context_length \
-                    or quote.status != period.status:
-                known_attrs[period.offer_id] = period.known_attributes()
+            settled_quotes[row[OFFER_ID]] = quote
+            settled_at[row[OFFER_ID]] = position
+            if (quote.quantization, quote.context_length, quote.status) != row[ATTRIBUTES_AT]:
+                known_attrs[row[OFFER_ID]] = OpenPeriod._make(row).known_attributes()
         else:
             rest.append(quote)
             positions[id(quote)] = position
