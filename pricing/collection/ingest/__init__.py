@@ -98,9 +98,10 @@ def ingest(
         provider_ids = catalog.ensure_providers(valid, source)
         provider_ids.update(table.providers)  # the settled quotes' providers (samples look them up)
         keyed, duplicates = catalog.group_by_offer(valid, matcher, provider_ids, run)
-        duplicates += unchanged.resolve(settled, keyed, table, run)
+        open_of_keyed = table.of_keys(keyed)
+        duplicates += unchanged.resolve(settled, keyed, open_of_keyed, run)
         stats.unmatched = matcher.record_unmatched(at)
-        offer_ids = _known_offers(keyed, table, known_attrs)
+        offer_ids = _known_offers(keyed, open_of_keyed, known_attrs)
         rest = [k for k in keyed if k not in offer_ids]
         more, created, over = catalog.ensure_offers(rest, {k: keyed[k][0] for k in rest}, at, known_attrs, source,
                                                     caps.offers)
@@ -143,13 +144,15 @@ def _held_models(held_models: set[str], settled: unchanged.Settled, valid: list[
     return held
 
 
-def _known_offers(keyed: dict[catalog.OfferKey, list[Quote]], table: unchanged.OpenTable,
+def _known_offers(keyed: dict[catalog.OfferKey, list[Quote]], open_of_keyed: dict[catalog.OfferKey, periods.OpenPeriod],
                   known_attrs: dict[int, catalog.KnownAttributes]) -> dict[catalog.OfferKey, int]:
     """The offer ids of the full path's keys that have an open period of the source. The stored
     attributes are kept only for the offers whose quote states different ones."""
     offer_ids: dict[catalog.OfferKey, int] = {}
-    for key, period in table.of_keys(keyed).items():
-        group = keyed[key]
+    for key, period in open_of_keyed.items():
+        group = keyed.get(key)
+        if group is None:  # a duplicate of a settled quote
+            continue
         offer_ids[key] = period.offer_id
         quote = group[-1]
         if (quote.quantization, quote.context_length, quote.status) != (

@@ -200,7 +200,7 @@ def _fingerprint(texts: dict[str, str | None], text: str, state: tuple, fingerpr
     return digest
 
 
-def resolve(settled: Settled, keyed: dict[OfferKey, list[Quote]], table: OpenTable,
+def resolve(settled: Settled, keyed: dict[OfferKey, list[Quote]], open_of_keyed: dict[OfferKey, OpenPeriod],
             run: CollectionRun) -> list[QuoteRejection]:
     """An offer quoted more than once in a run keeps its first quote in listing order (as
     ``catalog.group_by_offer`` does): a settled quote and the full path's group of the same offer
@@ -208,7 +208,7 @@ def resolve(settled: Settled, keyed: dict[OfferKey, list[Quote]], table: OpenTab
     rejections: list[QuoteRejection] = []
     if not settled.quotes:
         return rejections
-    for key, period in table.of_keys(keyed).items():
+    for key, period in open_of_keyed.items():
         offer_id = period.offer_id
         if offer_id not in settled.quotes:
             continue
