@@ -1,6 +1,9 @@
 """The one place that writes prices: ``ingest(run, result)`` applies one run's normalised quotes
 in one transaction, as named steps:
 
+0. ``unchanged``: the usual sweep restates almost every price. A quote whose prices fingerprint to
+   its open period's (and that still names the same offer) is settled first, "seen again", with no
+   guard, matching or Decimal work; only new, changed and odd quotes take the steps below.
 1. ``guards``: NaN, Infinity, negative and out-of-band prices are rejected with a reason; a run
    whose complete listing lost more than half of the source's open offers is refused whole,
    keeping the last good prices.
@@ -78,7 +81,7 @@ def ingest(
         payload_ids = dict(payload_ids or {})
         matcher = Matcher.load(source.slug)
         table = unchanged.read_open(source)
-        fingerprints, known_attrs = periods.Fingerprints(), {}
+        fingerprints, known_attrs = periods.Fingerprints(), dict[int, catalog.KnownAttributes]()
         settled = unchanged.settle_first(result.quotes, table, matcher, source.slug, fingerprints, known_attrs)
         valid, rejections = guards.screen(run, source.slug, result, payload_ids, settled.rest, settled.positions)
         in_scope = scope.open_in_scope(source, result.scope, at) if result.complete else None

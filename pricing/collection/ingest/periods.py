@@ -7,14 +7,15 @@ open period and opens the next, with a change event. Offers a complete listing l
 miss, and are removed after several. Nothing is written here: the decisions go into a
 :class:`Plan` that ``writes.apply`` carries out.
 
-The usual sweep changes almost nothing, so the open periods are read as small rows
-(:class:`OpenPeriod`, with a fingerprint of the price) and an undated quote whose fingerprint
-matches is settled at once; only the rest have their full price state read and go through
-:func:`decide`.
+The usual sweep changes almost nothing: ``unchanged`` reads the open periods as small rows
+(:class:`OpenPeriod`, with a fingerprint of the price) and settles the quotes that restate them
+before any other step; here, :func:`settle_unchanged` catches the few more the guards' rounding
+made equal. Only the rest have their full price state read and go through :func:`decide`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -160,7 +161,7 @@ class Plan:
 
 
 def settle_unchanged(
-    keyed: dict[OfferKey, list[Quote]], offer_ids: dict[OfferKey, int], open_periods: dict[int, OpenPeriod],
+    keyed: dict[OfferKey, list[Quote]], offer_ids: dict[OfferKey, int], open_periods: Mapping[int, OpenPeriod],
     pending: dict[int, PendingPrice], fingerprints: Fingerprints, plan: Plan,
 ) -> list[OfferKey]:
     """The fast path: an offer with one undated quote whose fingerprint matches its open period is

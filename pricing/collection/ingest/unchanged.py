@@ -76,7 +76,9 @@ class OpenPeriods(Mapping[int, OpenPeriod]):
 @dataclass
 class OpenTable:
     """The source's open periods by offer id, and by what a quote carries: provider slug, then the
-    source's id (with ``NUL`` and the variant, for a variant; see :func:`quote_key`)."""
+    source's id, followed by ``NUL`` and the variant for a variant. Strings, not tuples: 50,000 keys
+    kept for a sweep are no work for the garbage collector. A lookup checks the period's variant
+    (an id may contain NUL)."""
 
     by_offer: OpenPeriods = field(default_factory=OpenPeriods)
     by_quote: dict[str, dict[str, tuple]] = field(default_factory=dict)  # rows of ``by_offer``
@@ -88,18 +90,12 @@ class OpenTable:
         wanted = set(keys)
         if not wanted:
             return {}
-        found = {}
+        found: dict[OfferKey, OpenPeriod] = {}
         for row in self.by_offer.rows.values():
             key = (row[PROVIDER_ID], row[MODEL_ID], row[VARIANT])
             if key in wanted:
                 found[key] = OpenPeriod._make(row)
-        return found  # type: ignore[return-value]  # equal to (and hashed as) OfferKeys
-
-
-def quote_key(provider_model_id: str, variant: str) -> str:
-    """A string, not a tuple: 50,000 keys kept for a sweep are not the garbage collector's work. A
-    lookup checks the period's variant (an id may contain NUL)."""
-    return f"{provider_model_id}\x00{variant}" if variant else provider_model_id
+        return found  # keyed by plain tuples, equal to (and hashed as) OfferKeys
 
 
 @dataclass
@@ -146,7 +142,7 @@ def read_open(source: Source) -> OpenTable:
         inner = by_provider.get(row[4])
         if inner is None:
             inner = by_provider[row[4]] = {}
-        inner[f"{row[5]}\x00{row[6]}" if row[6] else row[5]] = row  # quote_key, inlined: 50,000 rows
+        inner[f"{row[5]}\x00{row[6]}" if row[6] else row[5]] = row  # see OpenTable
     table.by_quote = {slug: by_provider[pid] for slug, pid in table.providers.items() if pid in by_provider}
     return table
 
