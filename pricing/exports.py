@@ -64,3 +64,9 @@ def history_csv(model_slug: str, periods: Iterable[PricePeriod]) -> bytes:
          p.input, p.output, p.cached_input, p.price_kind, p.source.slug, p.first_seen, p.last_seen)
         for p in periods
     ))
+
+
+def rows_csv(schema, items: Iterable) -> bytes:
+    """Any flat response schema as CSV: its fields, in order, as the header."""
+    names = list(schema.model_fields)
+    return _write(names, ([getattr(item, n) for n in names] for item in items))

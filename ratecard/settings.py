@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "pricing",
     "pricing.alerts",
+    "pricing.quality",
     # Login throttling (django-axes): last, so its signal handlers see every other app loaded.
     "axes",
 ]

@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/v1/", include("pricing.api.urls")),
     path("", include("pricing.feeds_urls")),
     path("", include("pricing.alerts.urls")),
+    path("", include("pricing.quality.urls")),
     path("", include("pricing.views.urls")),
 ]
 

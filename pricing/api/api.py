@@ -20,6 +20,7 @@ from pricing.alerts.api import router as alerts_router
 from pricing.api import catalog, changes, compare, providers, run_log
 from pricing.api.http import ClientThrottle, error, throttled
 from pricing.errors import CODES
+from pricing.quality import api as quality
 from pricing.queries import QueryError
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ api = NinjaAPI(
     throttle=[ClientThrottle()],
 )
 
-for module in (catalog, compare, providers, changes, run_log):
+for module in (catalog, compare, providers, changes, run_log, quality):
     api.add_router("", module.router)
 # Personal alert rules and channels (token auth), owned by the alerts app.
 api.add_router("alerts", alerts_router)

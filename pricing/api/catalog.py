@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -13,6 +14,7 @@ from pricing import exports
 from pricing.api import render
 from pricing.api import schemas as s
 from pricing.api.http import Built, respond
+from pricing.quality.model_list import models_with_scores
 from pricing.queries import OfferFilter, Workload, check_instant, parse_mix
 from pricing.queries import api as q
 
@@ -99,12 +101,17 @@ def list_models(
     mix: str = MIX,
     limit: int = Query(100, ge=1, le=q.MAX_LIMIT, description="most models per page"),
     offset: int = Query(0, ge=0, le=q.MAX_OFFSET, description="models to skip"),
+    benchmark: str | None = Query(None, max_length=120, description=(
+        "a benchmark slug (see /benchmarks): adds each model's score on it and points per dollar of its cheapest "
+        "offer's blended price per million tokens")),
+    sort: Literal["slug", "score_per_dollar"] = Query("slug", description=(
+        "slug, or score_per_dollar (needs benchmark=): most points per dollar first, models without a figure after")),
 ) -> HttpResponse:
     mix_pair = parse_mix(mix)
 
     def build() -> Built:
-        rows, total = q.models_page(open_weights=open_weights, author=author, q=search, limit=limit, offset=offset,
-                                    mix=mix_pair)
+        fetch = functools.partial(q.models_page, open_weights=open_weights, author=author, q=search, mix=mix_pair)
+        rows, total, scores = models_with_scores(fetch, benchmark, sort, limit, offset)
         items = [
             s.ModelOut(
                 slug=m.model.slug, name=m.model.name, author=m.model.author, open_weights=m.model.open_weights,
@@ -112,6 +119,7 @@ def list_models(
                 context_length=m.model.context_length,
                 first_party=m.model.first_party.slug if m.model.first_party_id else None,
                 n_offers=m.n_offers, n_hosts=m.n_hosts, cheapest=render.cheapest(m.cheapest, m.cheapest_row),
+                score=scores.get(m.model.pk),
             )
             for m in rows
         ]

@@ -10,6 +10,7 @@ from pricing.api import render
 from pricing.api import schemas as s
 from pricing.api.catalog import AS_OF, ERRORS, MIX, Instant, utc
 from pricing.api.http import Built, respond
+from pricing.quality.api import compare_block
 from pricing.queries import QueryError, parse_mix
 from pricing.queries import api as q
 
@@ -43,6 +44,7 @@ def compare(
             for p in ratios.pairs(refs)
         ]
         return Built(s.CompareOut(as_of=when, mix=render.mix_text(mix_pair),
-                                  models=[render.reference(r) for r in refs], pairs=pairs), q.newest_change())
+                                  models=[render.reference(r) for r in refs], pairs=pairs,
+                                  quality=compare_block(found, refs, when)), q.newest_change())
 
     return respond(request, build)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field
 
+from pricing.quality.schemas import CompareQualityOut, ModelScoreOut
+
 # A plain decimal numeral as money.plain() writes it: no exponent, no sign, no float rounding.
 DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 
@@ -66,6 +68,8 @@ class ModelOut(Schema):
                                         "aggregators do not)")
     cheapest: CheapestOut | None = Field(description="the cheapest current paid host offer at the mix (never an "
                                                      "aggregator), or null when none")
+    score: ModelScoreOut | None = Field(None, description="with benchmark=<slug>: the model's score on it and points "
+                                                          "per dollar; null without benchmark= or without a score")
 
 
 class ModelsOut(Page):
@@ -183,6 +187,7 @@ class CompareOut(Schema):
     mix: str = Field(description="input:output token mix of the blended prices")
     models: list[ReferenceOut]
     pairs: list[PairOut] = Field(description="every pair (a before b in the request): how many times dearer a is")
+    quality: CompareQualityOut = Field(description="benchmark scores of the models, who is best, win/loss per pair")
 
 
 class ProviderOut(Schema):

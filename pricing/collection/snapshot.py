@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from pricing.collection import payloads
 from pricing.models import CollectionRun, Model, ModelAlias, Provider, Source
+from pricing.quality.loader import load_snapshot as load_scores
 from providers.base import ListingScope, ParseResult, PerfSample, PriceKind, Quote
 from providers.identity import list_prices
 
@@ -40,6 +41,8 @@ def _extra(obs: dict, prices: dict[str, Decimal | None]) -> dict:
 
 def load(path: Path = SNAPSHOT) -> dict[str, int]:
     data = json.loads(Path(path).read_text())
+    # The "quality" section adds the models of the benchmark tables, their prices and the scores.
+    quality = data.get("quality", {})
     with transaction.atomic():
         for item in data.get("sources", []):
             Source.objects.update_or_create(
@@ -55,7 +58,7 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
                           "kind": item.get("kind", "host")},
             )
         providers = {p.slug: p for p in Provider.objects.all()}
-        for item in data.get("models", []):
+        for item in [*data.get("models", []), *quality.get("models", [])]:
             author = item.get("author") or item["slug"].split("/")[0]
             model, _ = Model.objects.update_or_create(
                 slug=item["slug"],
@@ -78,7 +81,7 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
                 )
 
     groups: dict[tuple[str, datetime], list[dict]] = defaultdict(list)
-    for obs in data.get("observations", []):
+    for obs in [*data.get("observations", []), *quality.get("observations", [])]:
         at = parse_datetime(obs["at"])
         if at is None:
             raise ValueError(f"snapshot observation with a bad 'at': {obs['at']!r}")
@@ -128,4 +131,5 @@ def load(path: Path = SNAPSHOT) -> dict[str, int]:
         counts["runs"] += 1
         counts["changed"] += run.n_changed
         counts["new"] += run.n_new
+    counts.update(load_scores(quality))
     return counts

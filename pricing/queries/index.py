@@ -24,6 +24,7 @@ from django.utils import timezone
 from pricing.cache import cache_key
 from pricing.models import Model, PricePeriod, Provider
 from pricing.models.querysets import scope_key, stale_since, trust_key
+from pricing.quality.queries import score_lines
 from pricing.queries.base import DEFAULT_MIX, QueryError, blended
 from pricing.queries.offers import choose_periods, latest_in_scope
 from pricing.queries.paging import Paged, parse_page
@@ -138,6 +139,8 @@ class ModelLine:
     dearest: Decimal | None = None
     stale: bool = False
     seen: datetime | None = None
+    score: Decimal | None = None  # on the benchmark asked for (pricing.quality)
+    per_dollar: Decimal | None = None
 
     @property
     def spread(self) -> Decimal | None:
@@ -147,7 +150,7 @@ class ModelLine:
 MODEL_SORTS = {
     "name": lambda m: m.name.lower(), "author": lambda m: m.author.lower(), "params": lambda m: m.params_total_b,
     "hosts": lambda m: m.n_hosts, "cheapest": lambda m: m.cheapest, "median": lambda m: m.median,
-    "spread": lambda m: m.spread,
+    "spread": lambda m: m.spread, "per_dollar": lambda m: m.per_dollar,
 }
 
 
@@ -187,6 +190,9 @@ def _models_index(params, mix: tuple[int, int]) -> tuple[list[ModelLine], Paged,
         line.dearest = offers[-1].blended
         line.stale = any(o.stale for o in offers)
         line.seen = max(o.last_seen for o in offers)
+    if sort.lstrip("-") == "per_dollar" and not params.get("benchmark"):
+        raise QueryError("sorting by points per $ needs a benchmark")
+    score_lines(lines, params.get("benchmark"))
     items = [line for line in lines.values() if not min_hosts or line.n_hosts >= int(min_hosts)]
     page, paged = _page(_sorted(items, sort, MODEL_SORTS), params.get("page"))
     return page, paged, sort

@@ -13,7 +13,8 @@ from pricing.views.common import bad_request, mix_label
 
 MODEL_COLUMNS = [("name", "Model", False), ("author", "Author", False), (None, "Open weights", False),
                  ("params", "Parameters", True), ("hosts", "Hosts", True), ("cheapest", "Cheapest host", True),
-                 ("median", "Median host", True), ("spread", "Spread", True)]
+                 ("median", "Median host", True), ("spread", "Spread", True),
+                 ("per_dollar", "Points per $", True)]
 PROVIDER_COLUMNS = [("name", "Provider", False), ("kind", "Kind", False), ("offers", "Current offers", True),
                     ("cheapest", "Cheapest for", True), ("rank", "Median rank", True), ("seen", "Prices seen", False)]
 
@@ -49,7 +50,7 @@ def _index(request: HttpRequest, build, template: str, columns, names: tuple[str
 
 def models(request: HttpRequest) -> HttpResponse:
     return _index(request, models_index, "pricing/models_index.html", MODEL_COLUMNS,
-                  ("q", "author", "open_weights", "min_hosts", "mix"))
+                  ("q", "author", "open_weights", "min_hosts", "mix", "benchmark"))
 
 
 def providers(request: HttpRequest) -> HttpResponse:

@@ -51,7 +51,7 @@ def test_an_unknown_model_is_a_404(client, built, valid):
 
 
 def test_compare_runs_a_fixed_number_of_queries(client, built, django_assert_num_queries):
-    # The models, their offers, and the newest run and change for Last-Modified.
-    with django_assert_num_queries(4):
+    # The models, their offers, their benchmark scores, and the newest run and change for Last-Modified.
+    with django_assert_num_queries(5):
         response = client.get(PATH, {"models": f"{O1},{R1},{LLAMA}"})
     assert response["Last-Modified"]

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "pricing" / "snapshot" / "snapshot.json"
-TOP_KEYS = {"generated", "sources", "providers", "models", "listings", "observations"}
+# "quality": the models of the benchmark tables, their prices and the scores (tests/quality).
+TOP_KEYS = {"generated", "sources", "providers", "models", "listings", "observations", "quality"}
 QUANTIZATIONS = {"int4", "int8", "fp4", "mxfp4", "nvfp4", "fp6", "fp8", "mxfp8", "fp16", "bf16", "fp32", "unknown"}
 OBS_KEYS = {
     "source",

@@ -13,5 +13,6 @@ class Command(BaseCommand):
         counts = load(path)
         self.stdout.write(
             f"snapshot: {counts['runs']} runs loaded ({counts['skipped']} already there), "
-            f"{counts['new']} offers, {counts['changed']} price changes"
+            f"{counts['new']} offers, {counts['changed']} price changes; "
+            f"{counts['score_runs']} score runs, {counts['scores_new']} new scores"
         )
