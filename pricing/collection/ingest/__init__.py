@@ -85,7 +85,8 @@ def ingest(
         settled = unchanged.settle_first(result.quotes, table, matcher, source.slug, fingerprints, known_attrs)
         valid, rejections = guards.screen(run, source.slug, result, payload_ids, settled.rest, settled.positions)
         in_scope = scope.open_in_scope(source, result.scope, at) if result.complete else None
-        stats.refused = guards.refusal(source, result, len(valid) + len(settled.quotes), in_scope)
+        stats.refused = guards.refusal(source, result, len(valid) + len(settled.quotes), in_scope,
+                                       n_open=len(table.by_offer))
         if stats.refused:
             stats.rejected = len(rejections)
             QuoteRejection.objects.bulk_create(rejections, batch_size=500)

@@ -139,13 +139,16 @@ def screen(run: CollectionRun, source_slug: str, result: ParseResult, payload_id
     return valid, rejections
 
 
-def refusal(source: Source, result: ParseResult, n_valid: int, in_scope: frozenset[int] | None = None) -> str:
+def refusal(source: Source, result: ParseResult, n_valid: int, in_scope: frozenset[int] | None = None,
+            n_open: int | None = None) -> str:
     """Why the whole run must be refused ("" if it may be applied): a complete listing that lost
     more than half of the open offers it speaks for (``in_scope``: those period ids; None: all of
-    the source's) is a broken response, not a market event."""
+    the source's, ``n_open`` of them if the caller has counted) is a broken response, not a market event."""
     if not result.complete:
         return ""
-    if in_scope is None:
+    if in_scope is None and n_open is not None:
+        open_count = n_open
+    elif in_scope is None:
         open_count = PricePeriod.objects.filter(source=source, valid_to__isnull=True).count()
     else:
         open_count = len(in_scope)
