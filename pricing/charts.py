@@ -15,7 +15,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 
 from pricing.models import PricePeriod
-from pricing.money import usd
+from pricing.money import amount, ratio_words, times, usd
 from pricing.queries import OfferRow, Reference, blended
 from pricing.queries.model_page import PerfHistory
 
@@ -25,7 +25,7 @@ LAYOUT = dict(
     margin=dict(l=60, r=20, t=40, b=50),
     hovermode="closest",
     showlegend=True,
-    legend=dict(orientation="h", y=-0.2),
+    legend=dict(orientation="h", y=-0.22, yanchor="top"),
     font=dict(family="system-ui, sans-serif", size=12),
 )
 
@@ -87,22 +87,25 @@ def price_history_figure(rows: list[OfferRow], periods: dict[int, list[PricePeri
         history = [p for p in periods.get(row.offer_id, []) if p.input is not None and p.output is not None]
         if not history:
             continue
-        xs, ys, sizes = [], [], []
+        xs, ys, sizes, labels = [], [], [], []
         for p in history:
+            price = blended(p.input, p.output, mix)
             xs.append(_iso(p.valid_from))
-            ys.append(_f(blended(p.input, p.output, mix)))
+            ys.append(_f(price))
             sizes.append(7)
+            labels.append(amount(price))
         last = history[-1]
         xs.append(_iso(last.valid_to or now))
         ys.append(ys[-1] if last.valid_to is None else None)
         sizes.append(0)
-        # One hover template per trace, not a string per point: a year of daily changes stays small.
-        # d3's "$,.4~f" prints $0.875, never an exponent.
+        labels.append(labels[-1])
+        # The hover reads the price as pages print it ("$0.0593", "$2.60"), a short string per
+        # change point (prices are stored as change points, so a year is still few of them).
         traces.append(arrays(go.Scatter(
             mode="lines+markers", line_shape="hv", name=offer_label(row),
-            hovertemplate=offer_label(row) + "<br>%{y:$,.4~f} / M tokens blended<br>from %{x}<extra></extra>",
+            hovertemplate=offer_label(row) + "<br>%{text} / M tokens blended<br>from %{x}<extra></extra>",
             connectgaps=False,
-        ), x=xs, y=ys, marker__size=sizes))
+        ), x=xs, y=ys, text=labels, marker__size=sizes))
     a, b = mix
     return figure(traces, title=dict(text=f"Blended price history ({a}:{b} input:output)"),
                   yaxis=dict(title=dict(text="USD / M tokens"), tickprefix="$", tickformat=",.4~f", rangemode="tozero"),
@@ -157,7 +160,10 @@ def latency_figure(rows: list[OfferRow], history: PerfHistory) -> dict:
 
 
 def ratio_history_figure(labels: list[str], sweep: list[tuple[datetime, list[Reference]]], now: datetime) -> dict:
-    """The ratio of each model to the last one (blended, and input/output for a pair) over time."""
+    """The ratio of each model to the last one (blended, and input/output for a pair) over time.
+
+    A log axis, so 0.3x sits as far below the 1x line as 3.3x sits above it; the axis says what
+    is divided by what, not "times dearer" (wrong for every point below the line)."""
     traces = []
     if len(labels) < 2 or not sweep:
         return figure([], title=dict(text="Ratio over time"))
@@ -165,32 +171,84 @@ def ratio_history_figure(labels: list[str], sweep: list[tuple[datetime, list[Ref
     fields = ["blended", "input", "output"] if len(labels) == 2 else ["blended"]
     for i in range(base):
         for name in fields:
-            xs, ys = [], []
+            xs, ys, words = [], [], []
             for at, refs in sweep:
                 a, b = getattr(refs[i], name), getattr(refs[base], name)
-                value = None if a is None or b is None or b == 0 else a / b
-                y = _f(value.quantize(Decimal("0.01")) if value is not None else None)
+                value = None if a is None or b is None or b == 0 or a == 0 else (a / b).quantize(Decimal("0.01"))
+                y = _f(value)
                 if (ys and ys[-1] == y) or (y is None and not ys):
                     continue
                 xs.append(_iso(at))
                 ys.append(y)
+                words.append(ratio_words(value))
             if not xs:
                 continue
             xs.append(_iso(now))
             ys.append(ys[-1])
+            words.append(words[-1])
             label = f"{labels[i]} / {labels[base]} ({name})"
             traces.append(arrays(go.Scatter(mode="lines+markers", line_shape="hv", name=label,
-                                            hovertemplate=label + "<br>%{y:.2f}x since %{x}<extra></extra>"),
-                                 x=xs, y=ys))
-    return figure(traces, title=dict(text="Ratio over time"), xaxis=dict(type="date"),
-                  yaxis=dict(title=dict(text="times dearer"), ticksuffix="x", rangemode="tozero"))
+                                            hovertemplate=label + "<br>%{text} since %{x}<extra></extra>"),
+                                 x=xs, y=ys, text=words))
+    return figure(traces, title=dict(text=f"Ratio over time (each price ÷ {labels[base]}'s)"), xaxis=dict(type="date"),
+                  yaxis=dict(title=dict(text="ratio (log scale; 1x = same price)"), type="log",
+                             ticksuffix="x", tickformat=".2~r"),
+                  shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=1, y1=1,
+                               line=dict(color="#98a2b3", dash="dash", width=1))])
 
 
 def matrix_figure(labels: list[str], cells: list[list[Decimal | None]]) -> dict:
     z = [[_f(c) for c in row] for row in cells]
-    text = [[("—" if c is None else f"{c}x") for c in row] for row in cells]
+    text = [[times(c) for c in row] for row in cells]
     heat = go.Heatmap(z=z, x=labels, y=labels, text=text, texttemplate="%{text}", colorscale="Blues",
                       hovertemplate="%{y} / %{x}: %{text}<extra></extra>", showscale=False)
     return figure([heat], title=dict(text="Blended price ratio (row / column)"),
                   yaxis=dict(autorange="reversed", automargin=True), xaxis=dict(automargin=True, side="top"),
                   margin=dict(l=160, r=20, t=100, b=20))
+
+
+# Ticks of a log price axis at 1-2-5 steps, labelled as pages print prices.
+LOG_TICKS = [f"{m}e{e}" for e in range(-3, 3) for m in (1, 2, 5)]
+
+
+def _is_first_party(model, row: OfferRow) -> bool:
+    return row.provider_slug == (model.first_party.slug if model.first_party_id else model.author_part)
+
+
+def market_figure(models: list, rows: dict[int, list[OfferRow]], mix: tuple[int, int]) -> dict:
+    """The spread at a glance: one line per open model (most hosts at the top), each current
+    host's blended price a point on a log axis (a 10x spread spans as much at $0.05 as at $5),
+    the lab's own price a diamond, aggregators hollow. Hover: host, quantization, TTFT."""
+    kinds = {"host": ([], [], []), "first-party": ([], [], []), "aggregator": ([], [], [])}
+    for model in models:
+        for row in rows.get(model.id, []):
+            if not row.is_priced or row.price_kind != "fixed" or not row.blended:
+                continue
+            kind = "first-party" if _is_first_party(model, row) else (
+                "aggregator" if row.provider_kind == "aggregator" else "host")
+            xs, ys, text = kinds[kind]
+            xs.append(_f(row.blended))
+            ys.append(esc(model.name))
+            ttft = f"{row.ttft_ms:,.0f} ms to first token (p50)" if row.ttft_ms is not None else "no TTFT measured"
+            text.append(f"<b>{offer_label(row)}</b>{' (first party)' if kind == 'first-party' else ''}<br>"
+                        f"{esc(usd(row.blended))} blended {mix[0]}:{mix[1]}<br>"
+                        f"{esc(row.quantization or 'quantization not stated')} · {ttft}")
+    styles = {
+        "host": dict(symbol="circle", size=9, color="#2456d3", opacity=0.75),
+        "first-party": dict(symbol="diamond", size=13, color="#d92d20", line=dict(color="#fff", width=1)),
+        "aggregator": dict(symbol="circle-open", size=10, color="#667085"),
+    }
+    names = {"host": "a host", "first-party": "the lab's own price", "aggregator": "an aggregator"}
+    traces = [
+        arrays(go.Scatter(mode="markers", name=names[kind], marker=styles[kind], hovertemplate="%{text}<extra></extra>"),
+               x=xs, y=ys, text=text)
+        for kind, (xs, ys, text) in kinds.items() if xs
+    ]
+    order = [esc(m.name) for m in models]
+    prices = [x for xs, _, _ in kinds.values() for x in xs]
+    ticks = [float(t) for t in LOG_TICKS if prices and min(prices) / 3 <= float(t) <= max(prices) * 3]
+    return figure(traces, title=dict(text=f"Every current host's price, blended {mix[0]}:{mix[1]}"),
+                  xaxis=dict(type="log", title=dict(text="USD / M tokens (log scale)"), tickvals=ticks,
+                             ticktext=[amount(Decimal(str(t))) for t in ticks]),
+                  yaxis=dict(type="category", categoryorder="array", categoryarray=order[::-1], automargin=True),
+                  height=max(320, 60 + 34 * len(models)), margin=dict(l=10, r=20, t=40, b=50))

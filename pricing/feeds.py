@@ -11,9 +11,12 @@ from datetime import datetime
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
+from pricing.change_text import summary
 from pricing.models import ChangeEvent, Model, Provider
+from pricing.money import amount
 
 # Attribute events (a context length edited) are not price changes.
 FEED_KINDS = ("price", "new_offer", "removed", "returned")
@@ -28,8 +31,7 @@ def _price(state: object) -> str:
         return kind
     parts = []
     for name, label in (("input", "in"), ("output", "out")):
-        value = state.get(name)
-        parts.append(f"${value} {label}" if value not in (None, "") else f"? {label}")
+        parts.append(f"{amount(state.get(name), none='?')} {label}")
     return " / ".join(parts) + " per M tokens"
 
 
@@ -47,7 +49,7 @@ class ChangesFeed(Feed):
     subtitle = "Prices of open-weight language models at every host, in USD per million tokens."
 
     def link(self) -> str:
-        return "/"
+        return reverse("home")
 
     def items(self) -> QuerySet[ChangeEvent]:
         return _events()
@@ -56,7 +58,7 @@ class ChangesFeed(Feed):
         offer = item.offer
         variant = f" [{offer.variant}]" if offer.variant else ""
         what = {
-            "price": f"{_price(item.old)} → {_price(item.new)}",
+            "price": summary(item),
             "new_offer": f"new offer at {_price(item.new)}",
             "removed": "offer removed",
             "returned": f"offer returned at {_price(item.new)}",
@@ -72,7 +74,9 @@ class ChangesFeed(Feed):
         )
 
     def item_link(self, item: ChangeEvent) -> str:
-        return f"/api/v1/models/{item.offer.model.slug}/offers?as_of={item.at:%Y-%m-%dT%H:%M:%SZ}"
+        model = item.offer.model
+        offers = reverse("api-v1:model_offers", kwargs={"author": model.author_part, "name": model.name_part})
+        return f"{offers}?as_of={item.at:%Y-%m-%dT%H:%M:%SZ}"
 
     def item_guid(self, item: ChangeEvent) -> str:
         return f"urn:uuid:{item.public_id}"
@@ -100,7 +104,7 @@ class ModelChangesFeed(ChangesFeed):
         return f"Ratecard: price changes of {obj.name}"
 
     def link(self, obj: Model) -> str:
-        return f"/api/v1/models/{obj.slug}/offers"
+        return reverse("model", args=[obj.author_part, obj.name_part])
 
     def items(self, obj: Model) -> QuerySet[ChangeEvent]:
         return _events(offer__model=obj)
@@ -117,7 +121,7 @@ class ProviderChangesFeed(ChangesFeed):
         return f"Ratecard: price changes at {obj.name}"
 
     def link(self, obj: Provider) -> str:
-        return f"/api/v1/providers/{obj.slug}"
+        return reverse("provider", args=[obj.slug])
 
     def items(self, obj: Provider) -> QuerySet[ChangeEvent]:
         return _events(offer__provider=obj)

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from pricing.models import Model
-from pricing.queries import DEFAULT_MIX, QueryError, Reference, check_basis, offers_for_models, reference
+from pricing.queries import DEFAULT_MIX, OfferRow, QueryError, Reference, check_basis, offers_for_models, reference
 
 MAX_MODELS = 12
 
@@ -65,3 +65,40 @@ def pairs(refs: list[Reference]) -> list[Pair]:
 def matrix(refs: list[Reference], field: str = "blended") -> list[list[Decimal | None]]:
     """Square matrix of ratios row / column for a heatmap."""
     return [[ratio(getattr(a, field), getattr(b, field)) for b in refs] for a in refs]
+
+
+@dataclass
+class HostPair:
+    """One host that serves both models: its price of each and the ratio a / b."""
+
+    provider_slug: str
+    provider_name: str
+    provider_kind: str
+    a: OfferRow
+    b: OfferRow
+    input: Decimal | None
+    output: Decimal | None
+    blended: Decimal | None
+
+
+def _list_price(rows: list[OfferRow]) -> dict[str, OfferRow]:
+    """Per provider, the offer that stands for its list price: paid and fixed, the default
+    variant before named ones (batch, turbo, free are not the list price)."""
+    out: dict[str, OfferRow] = {}
+    for row in sorted(rows, key=lambda r: (r.variant != "", r.variant)):
+        if row.is_priced and row.price_kind == "fixed":
+            out.setdefault(row.provider_slug, row)
+    return out
+
+
+def host_pairs(a_rows: list[OfferRow], b_rows: list[OfferRow]) -> list[HostPair]:
+    """Host by host: every provider pricing both models, cheapest for b first. The ratio at one
+    host is free of the host's margin and hardware, which the cross-host ratio is not."""
+    a_by, b_by = _list_price(a_rows), _list_price(b_rows)
+    out = []
+    for slug in a_by.keys() & b_by.keys():
+        a, b = a_by[slug], b_by[slug]
+        out.append(HostPair(slug, a.provider_name, a.provider_kind, a, b, ratio(a.input, b.input),
+                            ratio(a.output, b.output), ratio(a.blended, b.blended)))
+    out.sort(key=lambda p: (p.b.blended, p.provider_slug))
+    return out

@@ -44,6 +44,7 @@ class RuleIn(Schema):
     threshold: str | None = None
     price_field: str = "blended"
     mix: str = "3:1"
+    attribute: str = ""
     source: str = ""
     stale_hours: int | None = None
     digest: str = "immediate"
@@ -62,6 +63,7 @@ class RulePatch(Schema):
     threshold: str | None = None
     price_field: str | None = None
     mix: str | None = None
+    attribute: str | None = None
     source: str | None = None
     stale_hours: int | None = None
     digest: str | None = None
@@ -81,6 +83,7 @@ class RuleOut(Schema):
     threshold: str | None
     price_field: str
     mix: str
+    attribute: str
     source: str | None
     stale_hours: int | None
     digest: str
@@ -125,6 +128,7 @@ def rule_out(rule: Rule) -> dict:
         "threshold": None if rule.threshold is None else format(rule.threshold.normalize(), "f"),
         "price_field": rule.price_field,
         "mix": initial["mix"],
+        "attribute": rule.attribute,
         "source": initial["source"] or None,
         "stale_hours": rule.stale_hours,
         "digest": rule.digest,

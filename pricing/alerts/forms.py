@@ -30,6 +30,14 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
 
+LABELS = {
+    "name": "Name (optional)", "model": "Model", "provider": "Provider", "variant": "Variant",
+    "exact_offer": "Only this exact offer", "condition": "Condition", "price_field": "Which price",
+    "mix": "Input:output mix", "threshold": "Threshold (USD / M tokens)", "percent": "Percent",
+    "attribute": "Which attribute", "source": "Source", "stale_hours": "Stale after (hours)", "digest": "Send",
+}
+
+
 class ChannelChoiceField(forms.ModelMultipleChoiceField):
     """Channel ids checked for shape and range before they reach the database (SQLite raises
     OverflowError on an id beyond 64 bits instead of finding nothing)."""
@@ -46,8 +54,11 @@ class ChannelChoiceField(forms.ModelMultipleChoiceField):
 
 class RuleForm(forms.Form):
     name = forms.CharField(max_length=200, required=False)
-    model = forms.CharField(max_length=200, required=False, help_text="model slug, e.g. deepseek/deepseek-r1")
-    provider = forms.CharField(max_length=64, required=False, help_text="provider slug, e.g. together")
+    # Slugs underneath (the JSON API sends them), picked by name from a list on the page.
+    model = forms.CharField(max_length=200, required=False, widget=forms.Select,
+                            help_text="empty: every model (narrow it with a provider)")
+    provider = forms.CharField(max_length=64, required=False, widget=forms.Select,
+                               help_text="empty: every host of the model")
     variant = forms.CharField(max_length=100, required=False,
                               help_text="with model and provider: watch exactly this offer (e.g. fp8)")
     exact_offer = forms.BooleanField(required=False, help_text="watch only the offer of this model at this provider")
@@ -58,7 +69,10 @@ class RuleForm(forms.Form):
                                    decimal_places=10, help_text="for below/above: USD per million tokens")
     price_field = forms.ChoiceField(choices=Rule.Field.choices, initial=Rule.Field.BLENDED)
     mix = forms.CharField(max_length=20, required=False, initial="3:1", help_text="input:output tokens for blended")
-    source = forms.CharField(max_length=64, required=False, help_text="for stale alerts: source slug (empty: any)")
+    attribute = forms.ChoiceField(choices=Rule.Attribute.choices, required=False,
+                                  help_text="for attribute-change rules: which attribute")
+    source = forms.CharField(max_length=64, required=False, widget=forms.Select,
+                             help_text="for stale-source rules: which source (empty: any)")
     stale_hours = forms.IntegerField(required=False, min_value=1, max_value=24 * 90)
     digest = forms.ChoiceField(choices=Rule.Digest.choices, initial=Rule.Digest.IMMEDIATE)
     channels = ChannelChoiceField(queryset=Channel.objects.none(), widget=forms.CheckboxSelectMultiple)
@@ -71,6 +85,15 @@ class RuleForm(forms.Form):
             kwargs["initial"] = initial_for(instance)
         super().__init__(*args, **kwargs)
         self.fields["channels"].queryset = Channel.objects.filter(user=user)
+        for name, label in LABELS.items():
+            self.fields[name].label = label
+        # The pickers: every model and provider by name (a few hundred rows, one query each).
+        self.fields["model"].widget.choices = [("", "any model")] + [
+            (slug, f"{name} ({slug})") for slug, name in Model.objects.order_by("name").values_list("slug", "name")]
+        self.fields["source"].widget.choices = [("", "any source")] + list(
+            Source.objects.order_by("name").values_list("slug", "name"))
+        self.fields["provider"].widget.choices = [("", "any provider")] + [
+            (slug, name) for slug, name in Provider.objects.order_by("name").values_list("slug", "name")]
 
     def clean_model(self):
         slug = self.cleaned_data["model"].strip()
@@ -145,6 +168,7 @@ class RuleForm(forms.Form):
         rule.price_field = data["price_field"]
         rule.mix_input, rule.mix_output = data["mix"]
         rule.stale_hours = data["stale_hours"] if data["condition"] == C.STALE else None
+        rule.attribute = (data.get("attribute") or "") if data["condition"] == C.SILENT else ""
         rule.digest = data["digest"]
         rule.paused = data["paused"]
         rule.save()
@@ -164,6 +188,7 @@ def initial_for(rule: Rule) -> dict:
         "threshold": rule.threshold,
         "price_field": rule.price_field,
         "mix": f"{rule.mix_input}:{rule.mix_output}",
+        "attribute": rule.attribute,
         "source": rule.source.slug if rule.source_id else "",
         "stale_hours": rule.stale_hours,
         "digest": rule.digest,

@@ -71,7 +71,9 @@ class Channel(models.Model):
     @property
     def display_target(self) -> str:
         if self.kind == self.Kind.FEED:
-            return f"/alerts/feed/{self.secret}.atom"
+            from django.urls import reverse
+
+            return reverse("alerts:feed", args=[self.secret])
         if self.kind in (self.Kind.SLACK, self.Kind.DISCORD, self.Kind.WEBHOOK):
             # Slack and Discord URLs carry their secret in the path.
             from urllib.parse import urlsplit
@@ -91,13 +93,21 @@ class Rule(models.Model):
         CHEAPEST = "cheapest", "cheapest offer of the model changes"
         NEW_HOST = "new_host", "a new host for the model"
         REMOVED = "removed", "an offer is removed"
-        SILENT = "silent", "quantization, context or status changes while the price stays"
+        # The value stays "silent" (API and stored rules); it fires whether or not the price moved
+        # in the same run, and its message says which.
+        SILENT = "silent", "quantization, context or status changes"
         STALE = "stale", "a source goes stale"
 
     class Field(models.TextChoices):
         INPUT = "input", "input"
         OUTPUT = "output", "output"
         BLENDED = "blended", "blended"
+
+    class Attribute(models.TextChoices):
+        ANY = "", "any of them"
+        QUANTIZATION = "quantization", "quantization"
+        CONTEXT = "context_length", "context length"
+        STATUS = "status", "status"
 
     class Digest(models.TextChoices):
         IMMEDIATE = "immediate", "immediately"
@@ -117,6 +127,8 @@ class Rule(models.Model):
     threshold = models.DecimalField(max_digits=18, decimal_places=10, null=True, blank=True,
                                     help_text="USD per million tokens")
     price_field = models.CharField(max_length=16, choices=Field.choices, default=Field.BLENDED)
+    # For attribute rules: which attribute (empty: any).
+    attribute = models.CharField(max_length=32, choices=Attribute.choices, default="", blank=True)
     mix_input = models.PositiveIntegerField(default=3)
     mix_output = models.PositiveIntegerField(default=1)
     stale_hours = models.PositiveIntegerField(null=True, blank=True)
@@ -140,7 +152,8 @@ class Rule(models.Model):
         return (self.mix_input, self.mix_output)
 
     def describe(self) -> str:
-        from pricing.money import plain
+        """The rule in words, with units: "deepseek/deepseek-r1: blended 3:1 below $1.00 / M"."""
+        from pricing.money import amount, plain
 
         if self.offer_id:
             scope = str(self.offer)
@@ -149,11 +162,19 @@ class Rule(models.Model):
             scope = " ".join(p for p in parts if p) or "everything"
         if self.condition == self.Condition.STALE:
             return f"{self.source.slug if self.source_id else 'any source'} stale for {self.stale_hours} h"
+        watched = f"blended {self.mix_input}:{self.mix_output}" if self.price_field == self.Field.BLENDED else (
+            self.price_field)
         what = self.get_condition_display()
-        if self.condition in (self.Condition.DROP, self.Condition.RISE):
-            what = f"{self.price_field} {self.condition}s {plain(self.percent)}%+"
+        if self.condition == self.Condition.CHANGE:
+            what = "any price change"
+        elif self.condition in (self.Condition.DROP, self.Condition.RISE):
+            what = f"{watched} {self.condition}s {plain(self.percent)}% or more"
         elif self.condition in (self.Condition.BELOW, self.Condition.ABOVE):
-            what = f"{self.price_field} crosses {self.condition} {plain(self.threshold)}"
+            what = f"{watched} {self.condition} {amount(self.threshold, zero='$0.00')} / M"
+        elif self.condition == self.Condition.CHEAPEST:
+            what = f"cheapest offer changes (blended {self.mix_input}:{self.mix_output})"
+        elif self.condition == self.Condition.SILENT and self.attribute:
+            what = f"{self.get_attribute_display()} changes"
         return f"{scope}: {what}"
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from pricing.models import ChangeEvent, Offer
-from pricing.money import plain
+from pricing.money import amount, mix_text, to_decimal
 from pricing.queries import blended, comparable, offers_for_models
 
 from .models import Rule
@@ -20,14 +20,19 @@ C = Rule.Condition
 PRICE_KINDS = {ChangeEvent.Kind.PRICE}
 
 
-def _dec(value) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        result = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return result if result.is_finite() else None
+_dec = to_decimal
+
+
+def usd(value: Decimal | None) -> str:
+    """A price in an alert text: "$0.85" ("$0.00", not "free", for a zero threshold)."""
+    return amount(value, zero="$0.00")
+
+
+def watched(rule: Rule) -> str:
+    """What a price rule watches, in words: "input", "blended 3:1"."""
+    if rule.price_field == Rule.Field.BLENDED:
+        return f"blended {mix_text(rule.mix)}"
+    return str(rule.price_field)
 
 
 def price_of(state: dict | None, rule: Rule) -> Decimal | None:
@@ -94,7 +99,8 @@ def match(rule: Rule, event: ChangeEvent, ctx: Context) -> str | None:
             if new is None or rule.threshold is None:
                 return None
             hit = new < rule.threshold if rule.condition == C.BELOW else new > rule.threshold
-            return f"{label}: new offer, {rule.price_field} {plain(new)} ({rule.condition} {plain(rule.threshold)})" if hit else None
+            return (f"{label}: new offer, {watched(rule)} {usd(new)} / M ({rule.condition} {usd(rule.threshold)})"
+                    if hit else None)
         if event.kind not in PRICE_KINDS:
             return None
         old, new = price_of(event.old, rule), price_of(event.new, rule)
@@ -106,7 +112,7 @@ def match(rule: Rule, event: ChangeEvent, ctx: Context) -> str | None:
             if pct is None or rule.percent is None:
                 return None
             hit = pct <= -rule.percent if rule.condition == C.DROP else pct >= rule.percent
-            return f"{label}: {rule.price_field} {plain(old)} → {plain(new)} ({pct:+}%)" if hit else None
+            return f"{label}: {watched(rule)} {usd(old)} → {usd(new)} / M ({pct:+}%)" if hit else None
         if old is None or new is None or rule.threshold is None:
             return None
         if rule.condition == C.BELOW:
@@ -114,7 +120,7 @@ def match(rule: Rule, event: ChangeEvent, ctx: Context) -> str | None:
         else:
             hit = old <= rule.threshold < new
         word = "below" if rule.condition == C.BELOW else "above"
-        return f"{label}: {rule.price_field} {plain(old)} → {plain(new)}, {word} {plain(rule.threshold)}" if hit else None
+        return f"{label}: {watched(rule)} {usd(old)} → {usd(new)} / M, {word} {usd(rule.threshold)}" if hit else None
     if rule.condition == C.NEW_HOST:
         if event.kind in (ChangeEvent.Kind.NEW_OFFER, ChangeEvent.Kind.RETURNED):
             return f"{label}: new host for {offer.model.slug} ({price_summary(event)})"
@@ -122,11 +128,15 @@ def match(rule: Rule, event: ChangeEvent, ctx: Context) -> str | None:
     if rule.condition == C.REMOVED:
         return f"{label}: offer removed" if event.kind == ChangeEvent.Kind.REMOVED else None
     if rule.condition == C.SILENT:
-        if event.kind != ChangeEvent.Kind.ATTRIBUTE or (event.offer_id, event.run_id) in ctx.priced_runs:
+        # Fires whether or not the price moved in the same run: a host that re-quantizes and
+        # reprices at once has changed what the money buys, the price alert alone would hide that.
+        if event.kind != ChangeEvent.Kind.ATTRIBUTE or (rule.attribute and event.field != rule.attribute):
             return None
         old = (event.old or {}).get(event.field)
         new = (event.new or {}).get(event.field)
-        return f"{label}: {event.field} {old} → {new}, price unchanged"
+        priced = (event.offer_id, event.run_id) in ctx.priced_runs
+        name = event.field.replace("_", " ")
+        return f"{label}: {name} {old} → {new}, {'price changed too' if priced else 'price unchanged'}"
     if rule.condition == C.CHEAPEST:
         if event.kind not in (ChangeEvent.Kind.PRICE, ChangeEvent.Kind.NEW_OFFER, ChangeEvent.Kind.REMOVED,
                               ChangeEvent.Kind.RETURNED):
@@ -140,8 +150,9 @@ def match(rule: Rule, event: ChangeEvent, ctx: Context) -> str | None:
         if before[0] == after[0] or after[0] is None:
             return None
         ctx.fired_cheapest.add(once)
-        was = f"{before[2]} at {plain(before[1])}" if before[0] else "none"
-        return f"{offer.model.slug}: cheapest is now {after[2]} at {plain(after[1])} blended (was {was})"
+        was = f"{before[2]} at {usd(before[1])}" if before[0] else "none"
+        return (f"{offer.model.slug}: cheapest is now {after[2]} at {usd(after[1])} / M blended {mix_text(rule.mix)}"
+                f" (was {was})")
     return None
 
 
@@ -153,15 +164,15 @@ def offer_label(offer: Offer) -> str:
 def price_summary(event: ChangeEvent) -> str:
     old, new = event.old or {}, event.new or {}
     parts = []
-    for name in ("input", "output"):
-        a, b = _dec(old.get(name)), _dec(new.get(name))
+    for key, name in (("input", "input"), ("output", "output"), ("cached_input", "cached input")):
+        a, b = _dec(old.get(key)), _dec(new.get(key))
         if event.kind == ChangeEvent.Kind.PRICE:
             if a == b:
                 continue
             pct = pct_change(a, b)
-            parts.append(f"{name} {plain(a)} → {plain(b)}" + (f" ({pct:+}%)" if pct is not None else ""))
+            parts.append(f"{name} {usd(a)} → {usd(b)}" + (f" ({pct:+}%)" if pct is not None else ""))
         elif b is not None:
-            parts.append(f"{name} {plain(b)}")
+            parts.append(f"{name} {usd(b)}")
     if not parts and old.get("price_kind") != new.get("price_kind"):
         parts.append(f"price kind {old.get('price_kind')} → {new.get('price_kind')}")
-    return ", ".join(parts) + " USD/M" if parts else "price changed"
+    return ", ".join(parts) + " / M tokens" if parts else "price changed"

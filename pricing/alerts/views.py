@@ -10,18 +10,21 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.cache import cache
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pricing.api.http import client_address
 
 from . import outbox, tasks
 from .forms import ChannelForm, RuleForm, SignupForm, TokenForm
-from .models import ApiToken, Attempt, Channel, Message, Rule
+from .models import ApiToken, Attempt, Channel, Message, Rule, new_feed_token
 
 FEED_SIZE = 50
+PREFILL = ("model", "provider", "variant", "condition", "price_field", "threshold", "mix", "attribute")
 
 
 @require_http_methods(["GET", "POST"])
@@ -36,8 +39,18 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome. Add a channel, then a rule.")
-        return redirect("alerts:index")
-    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+        return redirect(_next(request) or "alerts:index")
+    return render(request, "registration/signup.html", {"form": form, "next": _next(request)},
+                  status=400 if form.errors else 200)
+
+
+def _next(request: HttpRequest) -> str:
+    """Where to go back to ("alert me" on a model page -> sign up -> the prefilled rule form);
+    only a path on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                         require_https=request.is_secure())
+    return target if ok and target.startswith("/") else ""
 
 
 def _signup_allowed(request: HttpRequest) -> bool:
@@ -89,18 +102,41 @@ def index(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
+def _quick_channel(request: HttpRequest, kind: str) -> Channel | None:
+    """A first rule may bring its own channel: a private feed, or email to the account's address."""
+    if kind == Channel.Kind.FEED:
+        return Channel.objects.create(user=request.user, kind=kind, secret=new_feed_token(), name="my feed")
+    if kind == Channel.Kind.EMAIL and request.user.email:
+        return Channel.objects.create(user=request.user, kind=kind, target=request.user.email)
+    return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_new(request: HttpRequest) -> HttpResponse:
-    form = RuleForm(request.POST or None, user=request.user)
-    if request.method == "POST":
+    # "Alert me" on a model or provider page links here with the scope filled in (?model=…).
+    prefill = {k: request.GET[k][:200] for k in PREFILL if request.GET.get(k)}
+    has_channels = Channel.objects.filter(user=request.user).exists()
+    context = {"rule": None, "has_channels": has_channels}
+    if request.method != "POST":
+        context["form"] = RuleForm(user=request.user, initial=prefill)
+        return render(request, "alerts/rule_form.html", context)
+    with transaction.atomic():
+        data = request.POST.copy()
+        quick = None if has_channels else _quick_channel(request, data.get("quick_channel", ""))
+        if quick is not None:
+            data.setlist("channels", [str(quick.pk)])
+        form = RuleForm(data, user=request.user)
         if form.is_valid():
             rule = form.save()
             messages.success(request, f"Rule created: {rule.describe()}")
+            if quick is not None and quick.kind == Channel.Kind.FEED:
+                messages.info(request, f"Your private feed: {request.build_absolute_uri(quick.display_target)}")
             return redirect("alerts:index")
-        messages.error(request, "The rule was not saved: see the errors below.")
-        return render(request, "alerts/rule_form.html", {"form": form, "rule": None}, status=400)
-    return render(request, "alerts/rule_form.html", {"form": form, "rule": None})
+        transaction.set_rollback(True)  # no channel left behind by a rule that was not saved
+    messages.error(request, "The rule was not saved: see the errors below.")
+    context["form"] = form
+    return render(request, "alerts/rule_form.html", context, status=400)
 
 
 @login_required

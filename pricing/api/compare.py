@@ -11,7 +11,7 @@ from pricing.api import schemas as s
 from pricing.api.catalog import AS_OF, ERRORS, MIX, Instant, utc
 from pricing.api.http import Built, respond
 from pricing.quality.api import compare_block
-from pricing.queries import QueryError, parse_mix
+from pricing.queries import QueryError, offers_for_models, parse_mix
 from pricing.queries import api as q
 
 router = Router(tags=["compare"])
@@ -43,8 +43,12 @@ def compare(
             s.PairOut(a=p.a, b=p.b, input=render.ratio(p.input), output=render.ratio(p.output), mix=render.ratio(p.blended))
             for p in ratios.pairs(refs)
         ]
+        hosts = []
+        if len(found) == 2:
+            rows = offers_for_models(found, as_of=when, mix=mix_pair, perf=False)
+            hosts = [render.host_pair(p) for p in ratios.host_pairs(rows[found[0].id], rows[found[1].id])]
         return Built(s.CompareOut(as_of=when, mix=render.mix_text(mix_pair),
-                                  models=[render.reference(r) for r in refs], pairs=pairs,
+                                  models=[render.reference(r) for r in refs], pairs=pairs, hosts=hosts,
                                   quality=compare_block(found, refs, when)), q.newest_change())
 
     return respond(request, build)

@@ -6,9 +6,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from pricing.api import schemas as s
+from pricing.change_text import summary
 from pricing.models import ChangeEvent, CollectionRun, PricePeriod, Provider, Source
 from pricing.money import plain
 from pricing.queries import OfferRow, Reference, Workload
+from pricing.ratios import HostPair
 
 
 def dec(value: Decimal | None) -> str | None:
@@ -123,7 +125,7 @@ def change(event: ChangeEvent) -> s.ChangeOut:
         id=str(event.public_id), kind=event.kind, at=event.at, model=event.offer.model.slug,
         provider=event.offer.provider.slug, variant=event.offer.variant, source=event.source.slug,
         field=event.field, old=event.old if isinstance(event.old, dict) else None,
-        new=event.new if isinstance(event.new, dict) else None,
+        new=event.new if isinstance(event.new, dict) else None, text=summary(event),
     )
 
 
@@ -140,4 +142,17 @@ def run(r: CollectionRun) -> s.RunOut:
         source=r.source.slug, slot=r.slot, status=r.status, trigger=r.trigger, started=r.started, finished=r.finished,
         n_seen=r.n_seen, n_changed=r.n_changed, n_new=r.n_new, n_rejected=r.n_rejected, n_removed=r.n_removed,
         error=r.error[:500],
+    )
+
+
+def host_price(row: OfferRow) -> s.HostPriceOut:
+    return s.HostPriceOut(variant=row.variant, quantization=row.quantization, input=dec(row.input),
+                          output=dec(row.output), mix=dec(row.blended))
+
+
+def host_pair(pair: HostPair) -> s.HostPairOut:
+    return s.HostPairOut(
+        provider=pair.provider_slug, provider_name=pair.provider_name, provider_kind=pair.provider_kind,
+        a=host_price(pair.a), b=host_price(pair.b), input=ratio(pair.input), output=ratio(pair.output),
+        mix=ratio(pair.blended),
     )

@@ -182,12 +182,34 @@ class PairOut(Schema):
     mix: str | None = _dec("a's blended price divided by b's, two decimals")
 
 
+class HostPriceOut(Schema):
+    variant: str = Field(description="the host's offer standing for its list price ('' = default)")
+    quantization: str = Field(description="as the host states it ('' when unknown)")
+    input: str | None = _money("input price")
+    output: str | None = _money("output price")
+    mix: str | None = _money("blended price at the mix")
+
+
+class HostPairOut(Schema):
+    provider: str = Field(description="slug of a host that sells both models")
+    provider_name: str = Field(description="its display name (provider-supplied text)")
+    provider_kind: str = Field(description="lab, host or aggregator")
+    a: HostPriceOut = Field(description="the first model at this host")
+    b: HostPriceOut = Field(description="the second model at this host")
+    input: str | None = _dec("a's input price divided by b's at this host, two decimals")
+    output: str | None = _dec("a's output price divided by b's at this host, two decimals")
+    mix: str | None = _dec("a's blended price divided by b's at this host, two decimals")
+
+
 class CompareOut(Schema):
     as_of: datetime | None = Field(description="the instant compared at, UTC; null means now")
     mix: str = Field(description="input:output token mix of the blended prices")
     models: list[ReferenceOut]
     pairs: list[PairOut] = Field(description="every pair (a before b in the request): how many times dearer a is")
     quality: CompareQualityOut = Field(description="benchmark scores of the models, who is best, win/loss per pair")
+    hosts: list[HostPairOut] = Field(default_factory=list, description=(
+        "with exactly two models: every host pricing both (paid list prices), b's cheapest first; the ratio at "
+        "one host leaves out that host's margin and hardware"))
 
 
 class ProviderOut(Schema):
@@ -223,6 +245,9 @@ class ChangeOut(Schema):
         description="state before: prices as decimal strings in USD per million tokens, and price_kind; or the attribute"
     )
     new: dict[str, Any] | None = Field(description="state after, same shape as old")
+    text: str = Field("", description=(
+        "what changed, in words, only what moved, as pages and feeds print it (e.g. 'cached input — → $7.50 per "
+        "M tokens'); old and new keep the exact values"))
 
 
 class ChangesOut(Schema):

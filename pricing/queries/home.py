@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -88,6 +88,7 @@ class Spread:
     dearest: OfferRow | None
     stale: bool = False  # a price in it comes from a stale source
     seen: datetime | None = None  # when the oldest price in it was last seen
+    offers: list[OfferRow] = field(default_factory=list)  # every offer read, for the home market chart
 
     @property
     def factor(self) -> Decimal | None:
@@ -105,6 +106,7 @@ def spread_of(model: Model, rows: list[OfferRow]) -> Spread:
         Decimal(str(statistics.median(r.blended for r in priced))) if priced else None,
         priced[-1] if priced else None,
         stale=any(r.stale for r in priced), seen=min((r.last_seen for r in priced if r.last_seen), default=None),
+        offers=rows,
     )
 
 
@@ -125,7 +127,8 @@ def popular_open_models(limit: int = 10, mix: tuple[int, int] = DEFAULT_MIX) -> 
     )
     if not models:
         return []
-    rows = offers_for_models(models, mix=mix, perf=False)
+    # With latency: the home page's market chart shows each host's TTFT on hover.
+    rows = offers_for_models(models, mix=mix, perf=True)
     spreads = [spread for spread in (spread_of(m, rows[m.id]) for m in models) if spread.n_hosts]
     spreads.sort(key=lambda s: (-s.n_hosts, s.model.slug))
     return spreads[:limit]

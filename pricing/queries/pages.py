@@ -7,9 +7,7 @@ pin the counts); the rest is arithmetic in Python over rows already fetched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 
@@ -58,57 +56,6 @@ def events_query(*, model: str = "", provider: str = "", kind: str = "", since: 
     if since:
         query = query.filter(at__gte=datetime.combine(since, time.min, tzinfo=UTC))
     return query
-
-
-@dataclass
-class EventLine:
-    label: str
-    old: str
-    new: str
-
-
-PRICE_LABELS = {"input": "input", "output": "output", "cached_input": "cached input", "cache_write": "cache write",
-                "reasoning": "reasoning", "per_request": "per request", "price_kind": "kind"}
-
-
-def _money(text) -> str:
-    from pricing.money import usd
-
-    if text in (None, ""):
-        return "—"
-    try:
-        return usd(Decimal(str(text)))
-    except ArithmeticError:
-        return str(text)
-
-
-def describe(event: ChangeEvent) -> list[EventLine]:
-    """What changed, as readable lines (money as "$0.55 / M tokens", never an exponent)."""
-    old = event.old if isinstance(event.old, dict) else {}
-    new = event.new if isinstance(event.new, dict) else {}
-    if event.kind == ChangeEvent.Kind.ATTRIBUTE:
-        name = event.field or next(iter(new), "")
-        return [EventLine(name.replace("_", " "), _plain(old.get(name)), _plain(new.get(name)))]
-    lines = []
-    for key, label in PRICE_LABELS.items():
-        a, b = old.get(key), new.get(key)
-        if a == b and event.kind == ChangeEvent.Kind.PRICE:
-            continue
-        if a is None and b is None:
-            continue
-        if key == "price_kind":
-            if a != b:
-                lines.append(EventLine(label, str(a or "—"), str(b or "—")))
-            continue
-        if key == "per_request":
-            lines.append(EventLine(label, _plain(a), _plain(b)))
-            continue
-        lines.append(EventLine(label, _money(a) if event.kind == ChangeEvent.Kind.PRICE else "", _money(b)))
-    return lines
-
-
-def _plain(value) -> str:
-    return "—" if value in (None, "") else str(value)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from pricing import money
+from pricing import change_text, money
 from providers.identity import describe_discount
 
 register = template.Library()
@@ -34,9 +34,16 @@ def price(value: Decimal | None) -> str:
 
 @register.filter
 def times(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return f"{Decimal(value).quantize(Decimal('0.1'), ROUND_HALF_UP)}x"
+    return money.times(value)
+
+
+@register.filter
+def cheaper(value: Decimal | None) -> str:
+    """Under a ratio below 1: "3.33x cheaper" (a ratio of 0.30x alone reads as a small number)."""
+    number = money.to_decimal(value)
+    if number is None or number <= 0 or number >= 1:
+        return ""
+    return f"{money.times(1 / number)} cheaper"
 
 
 @register.filter
@@ -82,3 +89,20 @@ def plain(value: Decimal | None) -> str:
 def sortval(value: Decimal | None) -> str:
     """A data-value for client-side sorting: plain digits, empty when unknown (sorted last)."""
     return money.plain(value) or ""
+
+
+@register.filter
+def what_changed(event) -> str:
+    """A change event in one line, only what moved: "cached input — → $7.50 per M tokens"."""
+    return change_text.summary(event)
+
+
+@register.filter
+def author(slug: str) -> str:
+    """The first half of a model slug, for {% url 'model' slug|author slug|modelname %}."""
+    return str(slug).partition("/")[0]
+
+
+@register.filter
+def modelname(slug: str) -> str:
+    return str(slug).partition("/")[2]

@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from pricing.queries import QueryError, parse_mix
+from pricing.queries import DEFAULT_MIX, parse_mix
 from pricing.queries.index import models_index, providers_index
-from pricing.views.common import bad_request, mix_label
+from pricing.views.common import FieldErrors, mix_label, take_retrying
 
 MODEL_COLUMNS = [("name", "Model", False), ("author", "Author", False), (None, "Open weights", False),
                  ("params", "Parameters", True), ("hosts", "Hosts", True), ("cheapest", "Cheapest host", True),
@@ -36,16 +36,16 @@ def _query(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
 
 
 def _index(request: HttpRequest, build, template: str, columns, names: tuple[str, ...]) -> HttpResponse:
-    try:
-        mix = parse_mix(request.GET.get("mix"))
-        lines, paged, sort = build(request.GET, mix)
-    except QueryError as exc:
-        return bad_request(request, str(exc))
-    query = _query(request, names)
+    # A bad value is reported at its field; the page still lists with the others (errors in place).
+    errors = FieldErrors()
+    mix = errors.take("mix", parse_mix, request.GET.get("mix"), default=DEFAULT_MIX)
+    lines, paged, sort = take_retrying(errors, lambda params: build(params, mix), request.GET.dict())
+    query = {k: v for k, v in _query(request, names).items() if k not in errors}
     return render(request, template, {
         "lines": lines, "paged": paged, "sort": sort, "mix": mix_label(mix), "form": query,
         "columns": _columns(columns, sort, query), "page_query": urlencode({**query, "sort": sort}),
-    })
+        "errors": errors,
+    }, status=errors.status)
 
 
 def models(request: HttpRequest) -> HttpResponse:

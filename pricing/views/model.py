@@ -15,20 +15,24 @@ from pricing import charts
 from pricing.cache import cache_key
 from pricing.errors import json_error
 from pricing.models import Model
-from pricing.queries import OfferFilter, QueryError, Workload, disagreements, offers_for_model, parse_mix
+from pricing.queries import DEFAULT_MIX, OfferFilter, QueryError, Workload, disagreements, offers_for_model, parse_mix
 from pricing.queries.filters import PRECISION_BITS
 from pricing.queries.model_page import PERF_RANGES, check_sort, perf_history, price_history, sort_rows
-from pricing.views.common import bad_request, mix_label, not_found
+from pricing.related import leads
+from pricing.views.common import FieldErrors, mix_label, not_found, take_group
+
+WORKLOAD_PARAMS = ("monthly_input", "monthly_output", "input_tokens", "output_tokens", "per", "cached_share")
 
 COLUMNS = [
-    # (sort key, header, numeric)
+    # (sort key, header, numeric). Provider and blended (then the workload's cost) first: on a
+    # phone they stay in view while the rest scrolls.
     ("provider", "Provider", False),
-    ("quantization", "Quant.", False),
-    ("context", "Context", True),
+    ("blended", "Blended", True),
     ("input", "Input", True),
     ("output", "Output", True),
     ("cached", "Cached input", True),
-    ("blended", "Blended", True),
+    ("quantization", "Quant.", False),
+    ("context", "Context", True),
     ("ttft", "TTFT p50", True),
     ("tps", "Throughput p50", True),
     ("uptime", "Uptime", True),
@@ -39,12 +43,17 @@ COST_COLUMN = ("cost", "Monthly cost", True)
 TABLE_SECONDS = 60
 
 
-def _params(request: HttpRequest) -> tuple[tuple[int, int], str | None, str]:
-    mix = parse_mix(request.GET.get("mix"))
-    sort = check_sort(request.GET.get("sort"))
-    range_key = request.GET.get("range") or "90d"
-    if range_key not in PERF_RANGES:
-        raise QueryError(f"range must be one of {', '.join(PERF_RANGES)}, not {range_key[:20]!r}")
+def _range(text: str | None) -> str:
+    if text and text not in PERF_RANGES:
+        raise QueryError(f"range must be one of {', '.join(PERF_RANGES)}, not {text[:20]!r}")
+    return text or "90d"
+
+
+def _params(request: HttpRequest, errors: FieldErrors) -> tuple[tuple[int, int], str | None, str]:
+    """Each parameter on its own: one bad value is reported at its field, the others still apply."""
+    mix = errors.take("mix", parse_mix, request.GET.get("mix"), default=DEFAULT_MIX)
+    sort = errors.take("sort", check_sort, request.GET.get("sort"), default=None)
+    range_key = errors.take("range", _range, request.GET.get("range"), default="90d")
     return mix, sort, range_key
 
 
@@ -73,7 +82,7 @@ def _columns(sort: str, query: dict[str, str], workload: Workload | None) -> lis
     """Header links that sort server-side (a second click reverses), so sorting works without
     JS; every other parameter (mix, range, filters, workload) stays in the link."""
     out = []
-    columns = COLUMNS[:7] + [COST_COLUMN] + COLUMNS[7:] if workload else COLUMNS
+    columns = COLUMNS[:2] + [COST_COLUMN] + COLUMNS[2:] if workload else COLUMNS
     for key, label, numeric in columns:
         arrow, href = "", ""
         if key:
@@ -93,12 +102,10 @@ def _lookup(author: str, name: str) -> Model | None:
 
 
 def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
-    try:
-        mix, sort, range_key = _params(request)
-        offer_filter = OfferFilter.parse(request.GET)
-        workload = Workload.parse(request.GET)
-    except QueryError as exc:
-        return bad_request(request, str(exc))
+    errors = FieldErrors()
+    mix, sort, range_key = _params(request, errors)
+    offer_filter = take_group(errors, OfferFilter.parse, request.GET, OfferFilter.PARAMS, default=OfferFilter())
+    workload = take_group(errors, Workload.parse, request.GET, WORKLOAD_PARAMS, default=None)
     model = _lookup(author, name)
     if model is None:
         return not_found(request, f"No model {author}/{name} is tracked.")
@@ -107,6 +114,8 @@ def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
     figures, figure_tags = _figures(model, table["current"], mix, range_key)
     return render(request, "pricing/model.html", {
         **table,
+        **leads(model),  # related versions and a compare partner: one query
+        "errors": errors,
         "model": model,
         "mix": mix_label(mix),
         "mix_custom": request.GET.get("mix", ""),
@@ -122,7 +131,7 @@ def model_page(request: HttpRequest, author: str, name: str) -> HttpResponse:
         "workload": workload,
         "show_aggregators": "?" + urlencode({**query, "hosts_only": "0"}),
         "show_ended": "?" + urlencode({**query, "current_only": "0"}),
-    })
+    }, status=errors.status)
 
 
 def _table(model: Model, mix, sort, range_key: str, offer_filter: OfferFilter, workload: Workload | None,
@@ -166,10 +175,10 @@ def _filter_form(request: HttpRequest) -> dict[str, str]:
 
 def model_series(request: HttpRequest, author: str, name: str) -> JsonResponse:
     """The same figures as JSON, for scripts and for charts refreshed without reloading the page."""
-    try:
-        mix, _, range_key = _params(request)
-    except QueryError as exc:
-        return json_error(400, "bad_parameter", str(exc))
+    errors = FieldErrors()
+    mix, _, range_key = _params(request, errors)
+    if errors:
+        return json_error(400, "bad_parameter", "; ".join(f"{k}: {v}" for k, v in errors.items()))
     model = _lookup(author, name)
     if model is None:
         return json_error(404, "not_found", f"unknown model {author}/{name}")

@@ -120,7 +120,7 @@ def test_below_fires_when_the_blended_price_crosses_the_threshold_at_the_chosen_
     sweep(T0 + hours(4), {0: ("0.4", "1.2")})  # 0.85 -> 0.8: already below, no second alert
     outbox.dispatch_due()
     assert Delivery.objects.filter(rule=r).count() == 1
-    assert "1.2 → 0.85" in Delivery.objects.get(rule=r).summary
+    assert "blended 1:1 $1.20 → $0.85 / M, below $1.00" in Delivery.objects.get(rule=r).summary
 
 
 def test_silent_attribute_changes_and_removed_offers_fire_their_rules(user, receiver, settings):
@@ -283,6 +283,25 @@ def test_slack_and_discord_channels_post_their_own_shape(user, receiver, kind):
     assert "webhook-signature" not in receiver.requests[0].headers
     if kind == "discord":
         assert body["allowed_mentions"] == {"parse": []}
+
+
+def test_an_attribute_rule_fires_when_the_quantization_changes_with_the_price_in_one_run(user, receiver):
+    baseline(2)
+    sweep(T0 + hours(1), {0: ("1", "2"), 1: ("1", "2")}, quantization="bf16")
+    hook = webhook_channel(user, receiver.url())
+    watch = rule(user, [hook], condition="silent")
+    quant_only = rule(user, [hook], condition="silent", attribute="quantization")
+    status_only = rule(user, [hook], condition="silent", attribute="status")
+    # One run: model-0 goes fp8 and cheaper at once; model-1 goes fp8 at the same price.
+    sweep(T0 + hours(2), {0: ("0.5", "2"), 1: ("1", "2")}, quantization="fp8")
+    outbox.dispatch_due()
+    fired = sorted((d.rule_id, d.event.offer.model.slug) for d in Delivery.objects.select_related("event__offer__model"))
+    assert fired == [(watch.id, "lab/model-0"), (watch.id, "lab/model-1"),
+                     (quant_only.id, "lab/model-0"), (quant_only.id, "lab/model-1")]
+    assert not Delivery.objects.filter(rule=status_only).exists()
+    summaries = {d.event.offer.model.slug: d.summary for d in Delivery.objects.filter(rule=watch)}
+    assert summaries["lab/model-0"] == "lab/model-0 @ host: quantization bf16 → fp8, price changed too"
+    assert summaries["lab/model-1"] == "lab/model-1 @ host: quantization bf16 → fp8, price unchanged"
 
 
 def test_the_cheapest_rule_watches_hosts_not_an_aggregators_own_price(user, receiver):

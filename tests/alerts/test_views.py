@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from pricing.alerts import outbox
@@ -176,3 +178,54 @@ def test_provider_strings_are_escaped_on_the_alerts_page(logged_in, user):
     rule(user, [email_channel(user)], condition="change", model=Model.objects.get())
     text = logged_in.get("/alerts/").content.decode()
     assert "<img src=x" not in text and "&lt;img src=x" in text
+
+
+def test_alert_me_prefills_the_rule_form_with_the_model_picked_by_name(logged_in):
+    Model.objects.create(slug="deepseek/deepseek-r1", name="DeepSeek R1", author="deepseek")
+    response = logged_in.get("/alerts/rules/new/?model=deepseek/deepseek-r1&provider=together")
+    assert response.status_code == 200
+    body = response.content.decode()
+    # A list of names, the slug underneath, this model chosen: no slug to type.
+    assert '<select name="model"' in body
+    assert '<option value="deepseek/deepseek-r1" selected>DeepSeek R1 (deepseek/deepseek-r1)</option>' in body
+
+
+def test_a_first_rule_can_bring_its_own_feed_channel(logged_in, user):
+    Model.objects.create(slug="deepseek/deepseek-r1", name="DeepSeek R1", author="deepseek")
+    response = logged_in.post("/alerts/rules/new/", {
+        "model": "deepseek/deepseek-r1", "condition": "below", "threshold": "1", "price_field": "blended",
+        "mix": "3:1", "digest": "immediate", "quick_channel": "feed"})
+    assert response.status_code == 302
+    created = Rule.objects.get()
+    assert [c.kind for c in created.channels.all()] == ["feed"]
+    assert created.describe() == "deepseek/deepseek-r1: blended 3:1 below $1.00 / M"
+    assert "blended 3:1 below $1.00 / M" in logged_in.get("/alerts/").content.decode()
+
+
+def test_a_rejected_first_rule_leaves_no_channel_behind(logged_in, user):
+    response = logged_in.post("/alerts/rules/new/", {"condition": "below", "price_field": "blended", "mix": "3:1",
+                                                     "digest": "immediate", "quick_channel": "feed"})
+    assert response.status_code == 400
+    assert "needs a price threshold" in response.content.decode()
+    assert not Channel.objects.exists() and not Rule.objects.exists()
+
+
+@pytest.mark.parametrize("fields,words", [
+    ({"condition": "drop", "percent": Decimal("12.5"), "price_field": "input"}, "input drops 12.5% or more"),
+    ({"condition": "above", "threshold": Decimal("0.039"), "mix_input": 1, "mix_output": 3}, "blended 1:3 above $0.039 / M"),
+    ({"condition": "silent", "attribute": "quantization"}, "quantization changes"),
+    ({"condition": "cheapest"}, "cheapest offer changes (blended 3:1)"),
+])
+def test_rule_summaries_carry_their_units(user, fields, words):
+    model = Model.objects.create(slug="deepseek/deepseek-r1", name="DeepSeek R1", author="deepseek")
+    assert rule(user, [], model=model, **fields).describe() == f"deepseek/deepseek-r1: {words}"
+
+
+def test_signing_up_from_alert_me_comes_back_to_the_prefilled_form(client):
+    target = "/alerts/rules/new/?model=deepseek/deepseek-r1"
+    response = client.post(f"/accounts/signup/?next={target}", {
+        "username": "bob", "password1": "correct-horse-9", "password2": "correct-horse-9", "next": target})
+    assert response.status_code == 302 and response["Location"] == target
+    evil = client.post("/accounts/signup/", {"username": "eve", "password1": "correct-horse-9",
+                                             "password2": "correct-horse-9", "next": "https://evil.example/"})
+    assert evil["Location"] == "/alerts/"

@@ -57,3 +57,12 @@ def test_an_unknown_kind_is_a_400(client, built, valid):
 def test_changes_run_a_fixed_number_of_queries(client, built, django_assert_num_queries):
     with django_assert_num_queries(1):
         client.get(PATH)
+
+
+def test_each_change_says_in_words_what_moved_with_exact_values_beside(client, built, valid):
+    items = valid(client.get(PATH), PATH)["items"]
+    price = items[0]
+    assert price["text"] == "input $7.00 → $3.00 per M tokens"  # output stayed at 7: not named
+    assert (price["old"]["input"], price["new"]["input"]) == ("7", "3")
+    new_offer = next(e for e in items if e["kind"] == "new_offer" and e["provider"] == "deepinfra")
+    assert new_offer["text"] == "input $0.23, output $0.40 per M tokens"

@@ -55,3 +55,18 @@ def test_compare_runs_a_fixed_number_of_queries(client, built, django_assert_num
     with django_assert_num_queries(5):
         response = client.get(PATH, {"models": f"{O1},{R1},{LLAMA}"})
     assert response["Last-Modified"]
+
+
+def test_two_models_are_also_compared_host_by_host(client, built, valid):
+    from tests.api.market import NOW, q, sweep
+
+    sweep(built["api"], NOW, [q("together", LLAMA, "0.88", "0.88", provider_name="Together AI", quantization="fp8")])
+    body = valid(client.get(PATH, {"models": f"{R1},{LLAMA}"}), PATH)
+    assert body["hosts"] == [{
+        "provider": "together", "provider_name": "Together AI", "provider_kind": "host",
+        "a": {"variant": "", "quantization": "fp8", "input": "3", "output": "7", "mix": "4"},
+        "b": {"variant": "", "quantization": "fp8", "input": "0.88", "output": "0.88", "mix": "0.88"},
+        "input": "3.41", "output": "7.95", "mix": "4.55",
+    }]
+    # Three models: no pairwise host table (the pairs above stay the cross-host comparison).
+    assert valid(client.get(PATH, {"models": f"{O1},{R1},{LLAMA}"}), PATH)["hosts"] == []

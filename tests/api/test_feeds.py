@@ -20,7 +20,8 @@ def test_the_changes_feed_is_atom_with_newest_first(client, built):
     items = entries(client.get("/feeds/changes.atom"))
     assert len(items) == 5  # price changes and new offers; no attribute events
     title = items[0].find(f"{ATOM}title").text
-    assert title == "DeepSeek: R1 at Together AI: $7 in / $7 out per M tokens → $3 in / $7 out per M tokens"
+    # Only what changed, in the pages' format.
+    assert title == "DeepSeek: R1 at Together AI: input $7.00 → $3.00 per M tokens"
     assert items[0].find(f"{ATOM}id").text.startswith("urn:uuid:")
 
 
@@ -46,3 +47,9 @@ def test_an_unknown_feed_is_a_404(client, built, url):
 def test_a_nul_in_a_feed_path_is_a_404_not_a_database_error(client, built):
     assert client.get("/feeds/providers/ev%00il.atom").status_code == 404
     assert client.get("/feeds/models/a%00/b.atom").status_code == 404
+
+
+def test_feed_prices_read_as_pages_print_them(client, built):
+    titles = [e.find(f"{ATOM}title").text for e in entries(client.get("/feeds/changes.atom"))]
+    assert "Meta: Llama 3.3 70B Instruct at DeepInfra: new offer at $0.23 in / $0.40 out per M tokens" in titles
+    assert not any("$0.4 " in t or "$7 " in t for t in titles)

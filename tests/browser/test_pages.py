@@ -118,7 +118,7 @@ def test_the_model_table_sorts_on_the_server_without_javascript(browser, live_se
     page.goto(live_server.url + f"/models/{world.R1}/")
     page.locator("th[data-sort-key=output] a").click()
     assert "sort=output" in page.url
-    values = page.locator("table.offers tbody tr td:nth-child(5)").all_inner_texts()
+    values = page.locator("table.offers tbody tr td:nth-child(4)").all_inner_texts()
     assert values and values[0].startswith("$")
     context.close()
 

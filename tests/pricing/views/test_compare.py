@@ -65,7 +65,10 @@ def test_the_form_works_without_javascript(client, built):
 def test_bad_parameters_are_400_and_unknown_models_404(client, built, query, status):
     response = client.get(f"/compare/?{query}")
     assert response.status_code == status
-    assert response.context["message"]
+    # Shown at the field on the compare page itself, the form still there to correct it.
+    assert response.context["errors"]
+    body = response.content.decode()
+    assert 'class="field-error"' in body and 'class="compare-form"' in body
 
 
 def test_its_query_count_is_fixed_and_more_offers_add_none(client, built, django_assert_num_queries,
@@ -85,3 +88,10 @@ def test_the_figures_are_cached_until_the_next_ingestion(client, built, django_a
         client.get(url)
     with django_assert_num_queries(len(cold.captured_queries) - 3):  # no history read
         client.get(url)
+
+
+def test_compare_with_from_a_model_page_opens_the_form_with_that_model_chosen(client, built):
+    response = client.get(f"/compare/?m={world.R1}")
+    assert response.status_code == 200 and "rows" not in response.context
+    assert response.context["slots"][0] == (world.R1, "auto")
+    assert f'<option value="{world.R1}" selected>' in response.content.decode()

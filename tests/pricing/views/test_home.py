@@ -71,3 +71,34 @@ def test_more_offers_add_no_queries(client, built, django_assert_num_queries):
     world.add_hosts(25)
     with django_assert_num_queries(len(before.captured_queries)):
         client.get("/")
+
+
+def test_a_change_of_the_cached_price_alone_names_only_that_price(client, built):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    # Together's R1 gains a cached-input price; input and output stand still.
+    world.sweep(world._source("openrouter", "aggregator"), timezone.now() - timedelta(minutes=2), [
+        world.q("together", world.R1, "3", "7", quantization="fp8", context_length=131072,
+                cached_input=Decimal("1.5"))])
+    body = client.get("/").content.decode()
+    assert "cached input — → $1.50 per M tokens" in body
+    assert "3/7 → 3/7" not in body and "USD/M" not in body
+
+
+def test_the_market_chart_has_every_current_host_of_the_most_hosted_open_models(client, built):
+    response = client.get("/")
+    tag = response.context["market"]
+    assert tag.startswith('<script id="fig-market" type="application/json">')
+    import json
+
+    figure = json.loads(tag.split(">", 1)[1].rsplit("</script>", 1)[0])
+    assert figure["layout"]["xaxis"]["type"] == "log"
+    traces = {t["name"]: t for t in figure["data"]}
+    assert traces["the lab's own price"]["y"] == ["DeepSeek: R1"]
+    assert traces["the lab's own price"]["marker"]["symbol"] == "diamond"
+    host_text = " ".join(traces["a host"]["text"])
+    assert "Fireworks" in host_text and "fp8" in host_text and "300 ms to first token" in host_text
+    assert '<div class="chart market" data-figure="fig-market"' in response.content.decode()

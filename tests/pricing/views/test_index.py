@@ -64,7 +64,9 @@ def test_the_index_pages_are_in_the_nav(client, built):
                                  "/models/?page=%C2%B2"])
 def test_bad_index_parameters_are_a_400_with_a_message(client, built, url):
     response = client.get(url)
-    assert response.status_code == 400 and response.context["message"]
+    # The index itself, the message at the field (errors in place), not a bare error page.
+    assert response.status_code == 400 and response.context["errors"]
+    assert 'class="field-error"' in response.content.decode() and response.context["lines"] is not None
 
 
 def test_the_models_index_is_paginated(client, built):

@@ -141,3 +141,28 @@ def test_a_source_that_disagrees_is_shown_beside_the_trusted_price(client):
     assert (row.source_slug, row.input) == ("host-api", Decimal("1"))
     assert [(o["source"], o["input"]) for o in row.others] == [("table", Decimal("3"))]
     assert "table says" in response.content.decode()
+
+
+def test_the_page_leads_on_to_changes_feed_csv_api_alerts_compare_and_other_versions(client, built):
+    from pricing.models import Model
+
+    Model.objects.create(slug="deepseek/deepseek-r1-0528", name="DeepSeek: R1 0528", author="deepseek")
+    body = client.get(URL).content.decode()
+    for href in [
+        "/changes/?model=deepseek/deepseek-r1",
+        "/feeds/models/deepseek/deepseek-r1.atom",
+        "/api/v1/models/deepseek/deepseek-r1/offers.csv?mix=3:1",
+        "/api/v1/models/deepseek/deepseek-r1/offers?mix=3:1",
+        "/alerts/rules/new/?model=deepseek/deepseek-r1",
+        "/compare/?models=openai/o1,deepseek/deepseek-r1",  # the headline rival, the 27x
+        "/models/deepseek/deepseek-r1-0528/",
+        "/compare/?models=deepseek/deepseek-r1-0528,deepseek/deepseek-r1",
+    ]:
+        assert f'href="{href}"' in body.replace("%3A", ":"), href
+    assert "another release" in body
+
+
+def test_blended_prices_read_in_the_one_format(client, built):
+    body = client.get(URL + "?mix=10:2").content.decode()
+    # deepinfra 0.45/2.15 at 10:2 is 0.733333…: two decimals from a dime up.
+    assert "<strong>$0.73</strong>" in body and "$0.733333" not in body and ">0.733333" not in body

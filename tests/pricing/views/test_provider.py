@@ -27,7 +27,7 @@ def test_it_shows_the_hosts_price_changes(client, built):
     response = client.get("/providers/deepinfra/")
     kinds = [e.kind for e, _ in response.context["events"]]
     assert "price" in kinds and "attribute" in kinds
-    assert "$0.85 / M tokens → $0.45 / M tokens" in response.content.decode()
+    assert "input: $0.85 → $0.45" in response.content.decode()
 
 
 def test_an_unknown_provider_is_a_404(client, built):
