@@ -25,8 +25,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -34,7 +32,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+from benchmarks.children import run_child
+
 PG_BENCH_DB = "ratecard_bench_history"
 MILLION = Decimal(1_000_000)
 QUANTS = ("fp8", "bf16", "fp4", "fp16", "unknown")
@@ -320,32 +319,9 @@ def main(argv: list[str]) -> None:
         print(json.dumps(_child(args.days, args.seed), default=str))
         return
     for backend in args.backends.split(","):
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="ratecard.settings", DEBUG="true")
-        tmp = tempfile.mkdtemp(prefix="ratecard-bench-")
-        env["RATECARD_VAR_DIR"] = tmp
-        env.pop("REDIS_URL", None)
-        if backend == "sqlite":
-            env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-        elif backend == "postgresql":
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-                conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-            env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
-        else:
-            raise SystemExit(f"unknown backend {backend!r}")
-        proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks", "history", "--child", "--days", str(args.days), "--seed", str(args.seed)],
-            env=env, capture_output=True, text=True, check=False,
-        )
-        if backend == "postgresql":
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-        if proc.returncode != 0:
-            print(proc.stderr[-3000:])
-            raise SystemExit(f"{backend}: benchmark child failed")
-        d = json.loads(proc.stdout.strip().splitlines()[-1])
+        d = run_child(backend, PG_BENCH_DB, ["history", "--child", "--days", str(args.days), "--seed", str(args.seed)])
+        if d is None:
+            continue
         print(
             f"{d['vendor']:>10}: {d['days']} days x {len(CAPTURED)} models = {d['bodies']} bodies, {d['runs']} runs | "
             f"per-host prices right at each as_of {d['prices_right']} of {d['prices']} | "

@@ -8,27 +8,16 @@ same database, measured in the same run. On SQLite, and on PostgreSQL when it an
 from __future__ import annotations
 
 import argparse
+import gc
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+from benchmarks.children import run_child
+
 PG_BENCH_DB = "ratecard_bench_ingest"
-
-
-def _pg_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _child(n_quotes: int) -> dict:
@@ -68,6 +57,7 @@ def _child(n_quotes: int) -> dict:
 
     def sweep(result: ParseResult, at: datetime) -> tuple[float, object]:
         run = CollectionRun.objects.create(source=source, slot=at, status="running")
+        gc.collect()  # the garbage of building this sweep's 50,000 quotes is not the sweep's cost (nor the floor's)
         start = time.perf_counter()
         stats = ingest(run, result, at=at)
         return time.perf_counter() - start, stats
@@ -82,6 +72,7 @@ def _child(n_quotes: int) -> dict:
                 "valid_from timestamp with time zone, first_seen timestamp with time zone, "
                 "last_seen timestamp with time zone)"
             )
+        gc.collect()
         start = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany("INSERT INTO bench_raw VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
@@ -122,34 +113,11 @@ def main(argv: list[str]) -> None:
 
     results = []
     for backend in args.backends.split(","):
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="ratecard.settings", DEBUG="true")
-        tmp = tempfile.mkdtemp(prefix="ratecard-bench-")
-        env["RATECARD_VAR_DIR"] = tmp
-        env.pop("REDIS_URL", None)
         # The synthetic first sweep creates one offer per quote: allow them all in one run.
-        env["INGEST_BASELINE_MAX_NEW_OFFERS"] = str(args.quotes)
-        if backend == "sqlite":
-            env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-        elif backend == "postgresql":
-            if not _pg_answers():
-                print("postgresql: skipped (nothing answers on 127.0.0.1:5432)")
-                continue
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-                conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-            env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
-        else:
-            raise SystemExit(f"unknown backend {backend!r}")
-        proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks", "ingest", "--child", "--quotes", str(args.quotes)],
-            env=env, capture_output=True, text=True, check=False,
-        )
-        if proc.returncode != 0:
-            print(proc.stderr[-3000:])
-            raise SystemExit(f"{backend}: benchmark child failed")
-        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        data = run_child(backend, PG_BENCH_DB, ["ingest", "--child", "--quotes", str(args.quotes)],
+                         INGEST_BASELINE_MAX_NEW_OFFERS=str(args.quotes))
+        if data is None:
+            continue
         results.append(data)
         first, second = data["first_stats"], data["second_stats"]
         print(
@@ -158,8 +126,5 @@ def main(argv: list[str]) -> None:
             f"{data['second']:.2f}s ({data['second'] / data['floor']:.2f}x floor; changed {second['changed']}) | "
             f"raw executemany floor {data['floor']:.2f}s | periods stored {data['periods']}"
         )
-        if backend == "postgresql":
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
     summary = ", ".join(f"{d['vendor']} {d['second'] / d['floor']:.2f}x" for d in results)
     print(f"ingest: repeat sweep (1% changed) vs raw executemany INSERT of {args.quotes} rows (medians of 3): {summary}")

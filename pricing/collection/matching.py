@@ -38,16 +38,18 @@ class Matcher:
                 matcher.by_hf.setdefault(hf_id.lower(), model_id)
         return matcher
 
-    def match(self, provider_model_id: str, canonical_hint: str = "", hf_id: str = "") -> int | None:
+    def match(self, provider_model_id: str, canonical_hint: str = "", hf_id: str = "", *,
+              record: bool = True) -> int | None:
+        """The model a source's id names, or None (counted as unmatched unless ``record`` is False)."""
         memo_key = (provider_model_id, canonical_hint, hf_id)
         model_id = self.memo.get(memo_key)
         if model_id is None:
-            model_id = self._match(provider_model_id, canonical_hint, hf_id)
+            model_id = self._match(provider_model_id, canonical_hint, hf_id, record=record)
             if model_id is not None:
                 self.memo[memo_key] = model_id
         return model_id
 
-    def _match(self, provider_model_id: str, canonical_hint: str, hf_id: str) -> int | None:
+    def _match(self, provider_model_id: str, canonical_hint: str, hf_id: str, *, record: bool = True) -> int | None:
         key = provider_model_id.lower()
         for src in (self.source, "*"):
             model_id = self.by_alias.get((src, key))
@@ -59,7 +61,8 @@ class Matcher:
         for candidate in (hf_id.lower(), key):
             if candidate and candidate in self.by_hf:
                 return self.by_hf[candidate]
-        self.unmatched[provider_model_id] = self.unmatched.get(provider_model_id, 0) + 1
+        if record:
+            self.unmatched[provider_model_id] = self.unmatched.get(provider_model_id, 0) + 1
         return None
 
     def add_model(self, model: Model) -> None:

@@ -1,6 +1,9 @@
 """The one place that writes prices: ``ingest(run, result)`` applies one run's normalised quotes
 in one transaction, as named steps:
 
+0. ``unchanged``: the usual sweep restates almost every price. A quote whose prices fingerprint to
+   its open period's (and that still names the same offer) is settled first, "seen again", with no
+   guard, matching or Decimal work; only new, changed and odd quotes take the steps below.
 1. ``guards``: NaN, Infinity, negative and out-of-band prices are rejected with a reason; a run
    whose complete listing lost more than half of the source's open offers is refused whole,
    keeping the last good prices.
@@ -28,7 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from pricing.collection.ingest import catalog, guards, periods, scope, writes
+from pricing.collection.ingest import catalog, guards, periods, scope, unchanged, writes
 from pricing.collection.ingest.held import NewCaps, hold
 from pricing.collection.ingest.samples import store_samples
 from pricing.collection.matching import Matcher
@@ -41,7 +44,7 @@ from pricing.models import (
     Source,
 )
 from pricing.signals import announce_prices_changed
-from providers.base import ParseResult
+from providers.base import ParseResult, Quote
 
 
 @dataclass
@@ -76,25 +79,33 @@ def ingest(
             source=source, status__in=[CollectionRun.Status.COMPLETE, CollectionRun.Status.PARTIAL]
         ).exclude(pk=run.pk).exists()
         payload_ids = dict(payload_ids or {})
-        valid, rejections = guards.screen(run, source.slug, result, payload_ids)
+        matcher = Matcher.load(source.slug)
+        table = unchanged.read_open(source)
+        fingerprints, known_attrs = periods.Fingerprints(), dict[int, catalog.KnownAttributes]()
+        settled = unchanged.settle_first(result.quotes, table, matcher, source.slug, fingerprints, known_attrs)
+        valid, rejections = guards.screen(run, source.slug, result, payload_ids, settled.rest, settled.positions)
         in_scope = scope.open_in_scope(source, result.scope, at) if result.complete else None
-        stats.refused = guards.refusal(source, result, len(valid), in_scope)
+        stats.refused = guards.refusal(source, result, len(valid) + len(settled.quotes), in_scope,
+                                       n_open=len(table.by_offer))
         if stats.refused:
             stats.rejected = len(rejections)
             QuoteRejection.objects.bulk_create(rejections, batch_size=500)
             return stats
 
-        matcher = Matcher.load(source.slug)
         caps = NewCaps.for_run(baseline=not has_baseline, enforce=cap_new)
-        held_models = catalog.ensure_models(matcher, result.models, valid, source, caps.models)
-        held = [(q, f"new model beyond this run's cap of {caps.models}; held for a person to confirm")
-                for q in valid if held_models and catalog.model_slug(q) in held_models]
+        held_models = catalog.ensure_models(
+            matcher, result.models, settled.in_listing_order(valid) if source.slug == "openrouter" else valid,
+            source, caps.models)
+        held = _held_models(held_models, settled, valid, caps.models)
         if held:
             valid = [q for q in valid if catalog.model_slug(q) not in held_models]
         provider_ids = catalog.ensure_providers(valid, source)
+        provider_ids.update(table.providers)  # the settled quotes' providers (samples look them up)
         keyed, duplicates = catalog.group_by_offer(valid, matcher, provider_ids, run)
+        open_of_keyed = table.of_keys(keyed)
+        duplicates += unchanged.resolve(settled, keyed, open_of_keyed, run)
         stats.unmatched = matcher.record_unmatched(at)
-        open_periods, offer_ids, known_attrs = periods.read_open(source, keyed)
+        offer_ids = _known_offers(keyed, open_of_keyed, known_attrs)
         rest = [k for k in keyed if k not in offer_ids]
         more, created, over = catalog.ensure_offers(rest, {k: keyed[k][0] for k in rest}, at, known_attrs, source,
                                                     caps.offers)
@@ -103,16 +114,19 @@ def ingest(
             held.extend((q, f"new offer beyond this run's cap of {caps.offers}; held for a person to confirm")
                         for q in keyed.pop(key))
         stats.held = hold(run, source, held) if held else 0
-        stats.seen = len(keyed)
+        stats.seen = len(keyed) + len(settled.quotes)
 
         notify = notify and has_baseline
-        plan = _plan(run, source, at, notify, has_baseline, payload_ids, keyed, offer_ids, open_periods, created,
-                     rejections + duplicates, complete=result.complete, in_scope=in_scope)
+        plan = _plan(run, source, at, notify, has_baseline, payload_ids, keyed, offer_ids, table.by_offer, created,
+                     rejections + duplicates, settled, fingerprints, complete=result.complete, in_scope=in_scope)
         attribute_events, attribute_updates = catalog.attribute_changes(
-            keyed, offer_ids, known_attrs, source, at, run, notify)
-        writes.apply(plan, open_periods, attribute_updates, attribute_events, source, run, at, notify)
+            settled.last_quotes(keyed, offer_ids, known_attrs), known_attrs, source, at, run, notify)
+        writes.apply(plan, table.by_offer.ids(), attribute_updates, attribute_events, source, run, at, notify)
         stats.changed, stats.new, stats.pending = plan.changed, plan.new, plan.pending
         stats.removed, stats.rejected = len(plan.removed), len(plan.rejections)
+        if result.samples:
+            offer_ids.update((catalog.OfferKey(p.provider_id, p.model_id, p.variant), p.offer_id)
+                             for p in map(table.by_offer.__getitem__, settled.quotes))
         stats.samples = store_samples(result.samples, matcher, provider_ids, offer_ids, source, run, at)
         if stats.changed or stats.new or stats.removed or plan.new_periods or plan.events:
             newsworthy = any(event.notify for event in plan.events)
@@ -120,14 +134,47 @@ def ingest(
     return stats
 
 
+def _held_models(held_models: set[str], settled: unchanged.Settled, valid: list[Quote],
+                 cap: int) -> list[tuple[Quote, str]]:
+    """The quotes of new models beyond the run's cap, in listing order (settled ones included)."""
+    if not held_models:
+        return []
+    held = []
+    for quote in settled.in_listing_order(valid):
+        if catalog.model_slug(quote) in held_models:
+            held.append((quote, f"new model beyond this run's cap of {cap}; held for a person to confirm"))
+    for offer_id in [o for o, q in settled.quotes.items() if catalog.model_slug(q) in held_models]:
+        settled.unsettle(offer_id)
+    return held
+
+
+def _known_offers(keyed: dict[catalog.OfferKey, list[Quote]], open_of_keyed: dict[catalog.OfferKey, periods.OpenPeriod],
+                  known_attrs: dict[int, catalog.KnownAttributes]) -> dict[catalog.OfferKey, int]:
+    """The offer ids of the full path's keys that have an open period of the source. The stored
+    attributes are kept only for the offers whose quote states different ones."""
+    offer_ids: dict[catalog.OfferKey, int] = {}
+    for key, period in open_of_keyed.items():
+        group = keyed.get(key)
+        if group is None:  # a duplicate of a settled quote
+            continue
+        offer_ids[key] = period.offer_id
+        quote = group[-1]
+        if (quote.quantization, quote.context_length, quote.status) != (
+                period.quantization, period.context_length, period.status):
+            known_attrs[period.offer_id] = period.known_attributes()
+    return offer_ids
+
+
 def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_baseline: bool,
           payload_ids: dict[int, int], keyed: dict[catalog.OfferKey, list], offer_ids: dict[catalog.OfferKey, int],
-          open_periods: dict[int, periods.OpenPeriod], created: set[int], rejections: list[QuoteRejection],
+          open_periods: unchanged.OpenPeriods, created: set[int], rejections: list[QuoteRejection],
+          settled: unchanged.Settled, fingerprints: periods.Fingerprints,
           *, complete: bool, in_scope: frozenset[int] | None) -> periods.Plan:
     """Decide everything the run will write (see ``periods``)."""
     plan = periods.Plan(rejections=rejections)
     pending = {p.offer_id: p for p in PendingPrice.objects.filter(source=source)}
-    fingerprints = periods.Fingerprints()
+    plan.unchanged, plan.reset_missed = open_periods.seen_again(settled.quotes)
+    plan.pending_delete = [pending[o].id for o in pending if o in settled.quotes]  # back before a jump was confirmed
     rest = periods.settle_unchanged(keyed, offer_ids, open_periods, pending, fingerprints, plan)
     full = periods.read_full([open_periods[offer_ids[k]].id for k in rest if offer_ids[k] in open_periods])
     sweep = periods.Sweep(
@@ -149,8 +196,8 @@ def _plan(run: CollectionRun, source: Source, at: datetime, notify: bool, has_ba
         periods.decide(sweep, plan, offer_id, keyed[key], current, fingerprints)
     if complete and run.status != CollectionRun.Status.PARTIAL:
         seen = {offer_ids[k] for k in keyed}
-        left_out = [p for offer_id, p in open_periods.items()
-                    if offer_id not in seen and (in_scope is None or p.id in in_scope)]
+        seen.update(settled.quotes)
+        left_out = open_periods.missing(seen, in_scope)
         periods.count_missing(plan, left_out, scope.last_seen([p.id for p in left_out]), at,
                               after_runs=settings.INGEST_REMOVE_AFTER_RUNS, after_days=settings.INGEST_REMOVE_AFTER_DAYS)
     return plan

@@ -178,21 +178,20 @@ def ensure_offers(
 
 
 def attribute_changes(
-    keyed: dict[OfferKey, list[Quote]], offer_ids: dict[OfferKey, int], known_attrs: dict[int, KnownAttributes],
+    quoted: list[tuple[int, Quote]], known_attrs: dict[int, KnownAttributes],
     source: Source, at: datetime, run: CollectionRun, notify: bool,
 ) -> tuple[list[ChangeEvent], dict[int, dict]]:
     """Quantization, context and status are history too: a change is an event, price or not.
-    Returns the events and, per offer, the attributes to write."""
+    ``quoted``: (offer id, its last quote in the run), in listing order. Returns the events and,
+    per offer, the attributes to write."""
     events: list[ChangeEvent] = []
     updates: dict[int, dict] = {}
-    for key, group in keyed.items():
-        offer_id = offer_ids[key]
+    for offer_id, quote in quoted:
         known = known_attrs.get(offer_id)
         if known is None:
             continue  # created in this run with the quote's attributes, or they are the same
         if not known.follows_source:
             continue  # the offer's attributes follow its most trusted source
-        quote = group[-1]
         if (quote.quantization, quote.context_length, quote.status) == known[:3]:
             continue
         changes = {}

@@ -115,34 +115,40 @@ def rejection(run: CollectionRun, quote: Quote, reason: str) -> QuoteRejection:
                           provider=storable(quote.provider, 64), reason=storable(reason, 2000))
 
 
-def screen(run: CollectionRun, source_slug: str, result: ParseResult,
-           payload_ids: dict[int, int]) -> tuple[list[Quote], list[QuoteRejection]]:
-    """The quotes that pass the guards in their stored form, and a rejection for each item that
-    did not (the parser's own per-item rejections first). ``payload_ids`` (id(quote) -> raw
-    payload) follows a quote that had to be rounded."""
+def screen(run: CollectionRun, source_slug: str, result: ParseResult, payload_ids: dict[int, int],
+           quotes: list[Quote] | None = None, positions: dict[int, int] | None = None,
+           ) -> tuple[list[Quote], list[QuoteRejection]]:
+    """The ``quotes`` (default: the result's) that pass the guards, in their stored form, and a
+    rejection for each item that did not (the parser's own per-item rejections first).
+    ``payload_ids`` and ``positions`` (keyed by id(quote)) follow a quote that had to be rounded."""
     rejections = [QuoteRejection(run=run, provider_model_id=storable(pmid, 300), reason=storable(reason, 2000))
                   for pmid, reason in result.rejected]
     valid: list[Quote] = []
     ids = IdCheck(source_slug)
-    for quote in result.quotes:
+    for quote in result.quotes if quotes is None else quotes:
         reason, stored = check_prices(quote)
         reason = reason or ids.problem(quote)
         if reason:
             rejections.append(rejection(run, quote, reason))
             continue
-        if stored is not quote and id(quote) in payload_ids:
-            payload_ids[id(stored)] = payload_ids[id(quote)]
+        if stored is not quote:
+            for follow in (payload_ids, positions or {}):
+                if id(quote) in follow:
+                    follow[id(stored)] = follow[id(quote)]
         valid.append(stored)
     return valid, rejections
 
 
-def refusal(source: Source, result: ParseResult, n_valid: int, in_scope: frozenset[int] | None = None) -> str:
+def refusal(source: Source, result: ParseResult, n_valid: int, in_scope: frozenset[int] | None = None,
+            n_open: int | None = None) -> str:
     """Why the whole run must be refused ("" if it may be applied): a complete listing that lost
     more than half of the open offers it speaks for (``in_scope``: those period ids; None: all of
-    the source's) is a broken response, not a market event."""
+    the source's, ``n_open`` of them if the caller has counted) is a broken response, not a market event."""
     if not result.complete:
         return ""
-    if in_scope is None:
+    if in_scope is None and n_open is not None:
+        open_count = n_open
+    elif in_scope is None:
         open_count = PricePeriod.objects.filter(source=source, valid_to__isnull=True).count()
     else:
         open_count = len(in_scope)

@@ -7,21 +7,22 @@ open period and opens the next, with a change event. Offers a complete listing l
 miss, and are removed after several. Nothing is written here: the decisions go into a
 :class:`Plan` that ``writes.apply`` carries out.
 
-The usual sweep changes almost nothing, so the open periods are read as small rows
-(:class:`OpenPeriod`, with a fingerprint of the price) and an undated quote whose fingerprint
-matches is settled at once; only the rest have their full price state read and go through
-:func:`decide`.
+The usual sweep changes almost nothing: ``unchanged`` reads the open periods as small rows
+(:class:`OpenPeriod`, with a fingerprint of the price) and settles the quotes that restate them
+before any other step; here, :func:`settle_unchanged` catches the few more the guards' rounding
+made equal. Only the rest have their full price state read and go through :func:`decide`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
 from pricing.collection.ingest import scope
-from pricing.collection.ingest.catalog import ATTRIBUTES, KnownAttributes, OfferKey, chunks
+from pricing.collection.ingest.catalog import KnownAttributes, OfferKey, chunks
 from pricing.collection.ingest.guards import rejection
 from pricing.models import ChangeEvent, CollectionRun, PendingPrice, PricePeriod, QuoteRejection, Source
 from pricing.models.history import PRICE_FIELDS, state_hash
@@ -68,12 +69,26 @@ class Fingerprints(dict):
 
 
 class OpenPeriod(NamedTuple):
-    """A source's open period of one offer, as read for a sweep: no Decimals or datetimes."""
+    """A source's open period of one offer, as read for a sweep (no Decimals or datetimes): its
+    fingerprint, what a quote of it carries (provider slug, id, variant), and its offer."""
 
     id: int
     offer_id: int
     n_missed: int
     state_hash: str
+    provider_id: int
+    provider_model_id: str
+    variant: str
+    model_id: int
+    quantization: str
+    context_length: int | None
+    status: str
+    current_period_id: int | None
+
+    def known_attributes(self) -> KnownAttributes:
+        # The offer's current price is this open period (or it has none): its attributes follow us.
+        return KnownAttributes(self.quantization, self.context_length, self.status,
+                               self.current_period_id in (None, self.id))
 
 
 class FullPeriod(NamedTuple):
@@ -145,38 +160,8 @@ class Plan:
             self.reset_missed.append(period_id)
 
 
-def read_open(
-    source: Source, keyed: dict[OfferKey, list[Quote]]
-) -> tuple[dict[int, OpenPeriod], dict[OfferKey, int], dict[int, KnownAttributes]]:
-    """The source's open periods by offer id, and the ids of the quoted offers that have one, in
-    one read (no second pass over offers). The stored attributes are kept only for the offers
-    whose quote states different ones (``catalog.attribute_changes`` looks at those)."""
-    open_periods: dict[int, OpenPeriod] = {}
-    offer_ids: dict[OfferKey, int] = {}
-    known_attrs: dict[int, KnownAttributes] = {}
-    make_period = OpenPeriod._make
-    rows = PricePeriod.objects.filter(source=source, valid_to__isnull=True).values_list(
-        "id", "offer_id", "n_missed", "state_hash", "offer__provider_id", "offer__model_id", "offer__variant",
-        *(f"offer__{name}" for name in ATTRIBUTES), "offer__current_period_id",
-    )
-    find = keyed.get
-    for period_id, offer_id, n_missed, digest, provider_id, model_id, variant, quantization, context, status, \
-            current_id in rows:
-        open_periods[offer_id] = make_period((period_id, offer_id, n_missed, digest))
-        key = (provider_id, model_id, variant)  # equal to (and hashed as) the OfferKey in ``keyed``
-        group = find(key)  # type: ignore[call-overload]
-        if group is None:
-            continue
-        offer_ids[key] = offer_id  # type: ignore[index]
-        quote = group[-1]
-        if quote.quantization != quantization or quote.context_length != context or quote.status != status:
-            # The offer's current price is this open period (or it has none): its attributes follow us.
-            known_attrs[offer_id] = KnownAttributes(quantization, context, status, current_id in (None, period_id))
-    return open_periods, offer_ids, known_attrs
-
-
 def settle_unchanged(
-    keyed: dict[OfferKey, list[Quote]], offer_ids: dict[OfferKey, int], open_periods: dict[int, OpenPeriod],
+    keyed: dict[OfferKey, list[Quote]], offer_ids: dict[OfferKey, int], open_periods: Mapping[int, OpenPeriod],
     pending: dict[int, PendingPrice], fingerprints: Fingerprints, plan: Plan,
 ) -> list[OfferKey]:
     """The fast path: an offer with one undated quote whose fingerprint matches its open period is

@@ -12,11 +12,11 @@ from datetime import datetime
 from django.db.models import F
 
 from pricing.collection.ingest.catalog import CHUNK, chunks, refresh_current
-from pricing.collection.ingest.periods import OpenPeriod, Plan
+from pricing.collection.ingest.periods import Plan
 from pricing.models import ChangeEvent, CollectionRun, Offer, PendingPrice, PricePeriod, QuoteRejection, Source
 
 
-def apply(plan: Plan, open_periods: dict[int, OpenPeriod], attribute_updates: dict[int, dict],
+def apply(plan: Plan, open_ids: list[int], attribute_updates: dict[int, dict],
           attribute_events: list[ChangeEvent], source: Source, run: CollectionRun, at: datetime, notify: bool) -> None:
     close_changed(plan.to_close)
     for period in plan.removed:
@@ -28,7 +28,7 @@ def apply(plan: Plan, open_periods: dict[int, OpenPeriod], attribute_updates: di
         PricePeriod.objects.filter(pk__in=batch).update(n_missed=F("n_missed") + 1)
     for batch in chunks(plan.reset_missed):
         PricePeriod.objects.filter(pk__in=batch).update(n_missed=0)
-    touch_last_seen(source, plan.unchanged, [p.id for p in open_periods.values()], at)
+    touch_last_seen(source, plan.unchanged, open_ids, at)
     if plan.pending_delete:
         PendingPrice.objects.filter(pk__in=plan.pending_delete).delete()
     if plan.pending_upserts:
