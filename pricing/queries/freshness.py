@@ -3,7 +3,7 @@ the failures since, and whether it is stale. Pages, the API and the stale-source
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -28,9 +28,3 @@ def freshness(now: datetime | None = None) -> list[dict]:
                     "last_slot": s.last_slot, "last_error": s.last_error, "failed_since": s.failed_since,
                     "stale": is_stale(s, now), "limit": staleness_limit(s.slug), "curated": s.kind == "curated"})
     return out
-
-
-def stale_sources(now: datetime | None = None, limit: timedelta | None = None) -> list[Source]:
-    """Sources stale at ``now`` by their own limit, or by ``limit`` when given (a rule's hours)."""
-    now = now or timezone.now()
-    return [s for s in sources_with_freshness() if is_stale(s, now, limit)]
